@@ -1,0 +1,238 @@
+//! The miner's side of a round: applies steps to a whole model, quantizes gradients, builds every tree
+//! and keeps what is needed to serve openings and fraud proofs. Used by the worker and by tests (pallet
+//! scenarios build real commitments with it).
+
+use crate::{
+    fraud::{FraudProof, OpenedRecord, OpenedStep},
+    hash::Hash,
+    merkle::{MerkleError, MerkleTree},
+    quant::{dequantize, quantize, QuantError},
+    round::{commit, RoundCommitment, RoundError, StepRecord},
+    spec::{f, reference_bias_corrections, StepScalars, TrainingSpec, UpdateRule},
+    state::{leaf_bytes, state_tree, StateError, StateLeaf},
+    update::{apply_step, gradient_scale, UpdateError},
+};
+use alloc::vec::Vec;
+
+/// Why building a round failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildError {
+    /// The state is malformed.
+    State(StateError),
+    /// A gradient cannot be quantized.
+    Quant(QuantError),
+    /// A step could not be applied.
+    Update(UpdateError),
+    /// The round's records are inconsistent.
+    Round(RoundError),
+    /// A tree could not be built or opened.
+    Merkle(MerkleError),
+    /// The gradient has the wrong length, or more steps than the round has.
+    Shape,
+}
+
+struct BuiltStep {
+    record: StepRecord,
+    gradient_leaves: Vec<Vec<u8>>,
+    gradient_tree: MerkleTree,
+}
+
+struct Checkpoint {
+    leaves: Vec<Vec<u8>>,
+    tree: MerkleTree,
+}
+
+/// Builds one round.
+pub struct RoundBuilder {
+    spec: TrainingSpec,
+    first_global_step: u64,
+    weights: Vec<f32>,
+    slots: Vec<Vec<f32>>,
+    base: Checkpoint,
+    steps: Vec<BuiltStep>,
+    /// Checkpoints by step, in order.
+    checkpoints: Vec<(u32, Checkpoint)>,
+}
+
+fn checkpoint(spec: &TrainingSpec, weights: &[f32], slots: &[Vec<f32>]) -> Result<Checkpoint, BuildError> {
+    let slot_refs: Vec<&[f32]> = slots.iter().map(|s| s.as_slice()).collect();
+    let tree = state_tree(spec, weights, &slot_refs).map_err(BuildError::State)?;
+    let leaves = (0..spec.leaf_count())
+        .map(|i| leaf_bytes(spec, weights, &slot_refs, i))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(BuildError::State)?;
+    Ok(Checkpoint { leaves, tree })
+}
+
+impl RoundBuilder {
+    /// Starts a round from a whole state. `first_global_step` is the task's global step number (1-based)
+    /// of the round's first step, used for schedules and AdamW bias corrections.
+    pub fn new(spec: TrainingSpec, weights: Vec<f32>, slots: Vec<Vec<f32>>, first_global_step: u64) -> Result<Self, BuildError> {
+        let base = checkpoint(&spec, &weights, &slots)?;
+        Ok(Self { spec, first_global_step, weights, slots, base, steps: Vec::new(), checkpoints: Vec::new() })
+    }
+
+    /// The base state root.
+    pub fn base_root(&self) -> Hash {
+        self.base.tree.root()
+    }
+
+    /// The current weights.
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// Mutable weights (for tests that model a cheating miner).
+    pub fn weights_mut(&mut self) -> &mut [f32] {
+        &mut self.weights
+    }
+
+    /// The scalars the protocol prescribes for the next step: the schedule's learning rate (f64
+    /// reference rounded to f32), the clipping factor of `dequantized`, AdamW bias corrections.
+    pub fn scalars_for(&self, step: u32, dequantized: &[f32]) -> Option<StepScalars> {
+        let t = self.first_global_step.saturating_add(u64::from(step));
+        #[allow(clippy::cast_possible_truncation)] // documented f64 -> f32 rounding of reference scalars
+        let lr = self.spec.schedule.reference(t) as f32;
+        let gs = gradient_scale(f(self.spec.max_grad_norm), dequantized.iter().copied())?;
+        let (bc1, bc2) = match self.spec.rule {
+            UpdateRule::AdamW { beta1, beta2, .. } => {
+                let (a, b) = reference_bias_corrections(beta1, beta2, t);
+                #[allow(clippy::cast_possible_truncation)]
+                (a as f32, b as f32)
+            },
+            _ => (1.0, 1.0),
+        };
+        Some(StepScalars {
+            learning_rate: lr.to_bits(),
+            gradient_scale: gs.to_bits(),
+            bias_correction1: bc1.to_bits(),
+            bias_correction2: bc2.to_bits(),
+        })
+    }
+
+    /// Quantizes `gradient` (one value per parameter), applies the step and records it.
+    pub fn step(&mut self, gradient: &[f32], train_loss: f32) -> Result<StepRecord, BuildError> {
+        let p = usize::try_from(self.spec.param_count).map_err(|_| BuildError::Shape)?;
+        let step = u32::try_from(self.steps.len()).map_err(|_| BuildError::Shape)?;
+        if gradient.len() != p || step >= self.spec.steps_per_round {
+            return Err(BuildError::Shape);
+        }
+        let block = usize::try_from(self.spec.codec_block).map_err(|_| BuildError::Shape)?;
+        let mut gradient_leaves = Vec::new();
+        let mut deq = Vec::with_capacity(p);
+        for i in 0..self.spec.leaf_count() {
+            let (start, n) = self.spec.leaf_range(i).ok_or(BuildError::Shape)?;
+            let start = usize::try_from(start).map_err(|_| BuildError::Shape)?;
+            let part = gradient.get(start..start.saturating_add(n)).ok_or(BuildError::Shape)?;
+            let bytes = quantize(part, block).map_err(BuildError::Quant)?;
+            deq.extend(dequantize(&bytes, n, block).map_err(BuildError::Quant)?);
+            gradient_leaves.push(bytes);
+        }
+        let scalars = self.scalars_for(step, &deq).ok_or(BuildError::Update(UpdateError::BadScalars))?;
+        // Apply leaf by leaf with the same code the runtime replays.
+        let slots = self.spec.rule.slots();
+        for i in 0..self.spec.leaf_count() {
+            let (start, n) = self.spec.leaf_range(i).ok_or(BuildError::Shape)?;
+            let start = usize::try_from(start).map_err(|_| BuildError::Shape)?;
+            let end = start.saturating_add(n);
+            let mut values = Vec::with_capacity(n.saturating_mul(slots.saturating_add(1)));
+            values.extend_from_slice(self.weights.get(start..end).ok_or(BuildError::Shape)?);
+            for s in &self.slots {
+                values.extend_from_slice(s.get(start..end).ok_or(BuildError::Shape)?);
+            }
+            let mut leaf = StateLeaf { n, values };
+            let g = deq.get(start..end).ok_or(BuildError::Shape)?;
+            apply_step(&self.spec.rule, &scalars, &mut leaf, g).map_err(BuildError::Update)?;
+            let mut chunks = leaf.values.chunks(n.max(1));
+            if let (Some(w), Some(dst)) = (chunks.next(), self.weights.get_mut(start..end)) {
+                dst.copy_from_slice(w);
+            }
+            for s in self.slots.iter_mut() {
+                if let (Some(v), Some(dst)) = (chunks.next(), s.get_mut(start..end)) {
+                    dst.copy_from_slice(v);
+                }
+            }
+        }
+        let gradient_tree =
+            MerkleTree::from_leaves(gradient_leaves.iter().map(|l| l.as_slice())).map_err(BuildError::Merkle)?;
+        let checkpoint_root = if self.spec.is_checkpoint(step) {
+            let cp = checkpoint(&self.spec, &self.weights, &self.slots)?;
+            let root = cp.tree.root();
+            self.checkpoints.push((step, cp));
+            Some(root)
+        } else {
+            None
+        };
+        let record = StepRecord {
+            step,
+            gradient_root: gradient_tree.root(),
+            scalars,
+            train_loss: train_loss.to_bits(),
+            checkpoint_root,
+        };
+        self.steps.push(BuiltStep { record: record.clone(), gradient_leaves, gradient_tree });
+        Ok(record)
+    }
+
+    /// The records so far.
+    pub fn records(&self) -> Vec<StepRecord> {
+        self.steps.iter().map(|s| s.record.clone()).collect()
+    }
+
+    /// The round commitment once every step is done.
+    pub fn commitment(&self, eval_loss_before: f32, eval_loss_after: f32) -> Result<(RoundCommitment, MerkleTree), BuildError> {
+        commit(&self.spec, self.base_root(), &self.records(), eval_loss_before, eval_loss_after).map_err(BuildError::Round)
+    }
+
+    fn checkpoint_at(&self, step: Option<u32>) -> Option<&Checkpoint> {
+        match step {
+            None => Some(&self.base),
+            Some(s) => self.checkpoints.iter().find(|(at, _)| *at == s).map(|(_, c)| c),
+        }
+    }
+
+    /// A fraud proof skeleton for `leaf_index` in `segment`, with the openings this builder committed.
+    /// It verifies as fraud only if the committed evolution really is inconsistent for that leaf.
+    pub fn fraud_proof(&self, trace: &MerkleTree, leaf_index: u64, segment: u32) -> Result<FraudProof, BuildError> {
+        let (first, end) = self.spec.segment_steps(segment).ok_or(BuildError::Shape)?;
+        let open = |s: u32| -> Result<OpenedRecord, BuildError> {
+            let built = self.steps.get(usize::try_from(s).map_err(|_| BuildError::Shape)?).ok_or(BuildError::Shape)?;
+            Ok(OpenedRecord { record: built.record.clone(), proof: trace.proof(u64::from(s)).map_err(BuildError::Merkle)? })
+        };
+        let start_step = first.checked_sub(1);
+        let start = self.checkpoint_at(start_step).ok_or(BuildError::Shape)?;
+        let end_cp = self.checkpoint_at(end.checked_sub(1)).ok_or(BuildError::Shape)?;
+        let li = usize::try_from(leaf_index).map_err(|_| BuildError::Shape)?;
+        let mut steps = Vec::new();
+        for s in first..end {
+            let built = self.steps.get(usize::try_from(s).map_err(|_| BuildError::Shape)?).ok_or(BuildError::Shape)?;
+            steps.push(OpenedStep {
+                record: open(s)?,
+                gradient_leaf: built.gradient_leaves.get(li).ok_or(BuildError::Shape)?.clone(),
+                gradient_proof: built.gradient_tree.proof(leaf_index).map_err(BuildError::Merkle)?,
+            });
+        }
+        Ok(FraudProof {
+            leaf_index,
+            segment,
+            start_anchor: start_step.map(open).transpose()?,
+            start_leaf: start.leaves.get(li).ok_or(BuildError::Shape)?.clone(),
+            start_proof: start.tree.proof(leaf_index).map_err(BuildError::Merkle)?,
+            steps,
+            end_leaf: end_cp.leaves.get(li).ok_or(BuildError::Shape)?.clone(),
+            end_proof: end_cp.tree.proof(leaf_index).map_err(BuildError::Merkle)?,
+        })
+    }
+
+    /// The state leaf `index` at checkpoint step `step` (`None` = base) with its proof.
+    pub fn state_opening(&self, step: Option<u32>, index: u64) -> Option<(Vec<u8>, crate::merkle::MerkleProof)> {
+        let cp = self.checkpoint_at(step)?;
+        Some((cp.leaves.get(usize::try_from(index).ok()?)?.clone(), cp.tree.proof(index).ok()?))
+    }
+
+    /// The gradient leaf `index` of step `step` with its proof.
+    pub fn gradient_opening(&self, step: u32, index: u64) -> Option<(Vec<u8>, crate::merkle::MerkleProof)> {
+        let s = self.steps.get(usize::try_from(step).ok()?)?;
+        Some((s.gradient_leaves.get(usize::try_from(index).ok()?)?.clone(), s.gradient_tree.proof(index).ok()?))
+    }
+}
