@@ -66,7 +66,7 @@ pub struct FraudProof {
 }
 
 /// What a valid fraud proof shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub enum Fraud {
     /// The replayed leaf differs from the committed end leaf.
     ReplayMismatch,

@@ -1,0 +1,1 @@
+//! Benchmarks of pallet-pogo (filled in below).

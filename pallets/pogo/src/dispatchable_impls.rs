@@ -1,0 +1,311 @@
+//! The calls' logic: `do_*` functions behind the thin dispatchables in `lib.rs`.
+
+use crate::{pallet::*, types::*};
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{pallet_prelude::*, traits::Get};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pogo_primitives::{
+    fraud::{self, FraudProof},
+    verdict::{verdict_commitment, Verdict},
+    Hash, RoundCommitment, TrainingSpec,
+};
+use polkadot_sdk::{frame_support, frame_system, sp_runtime};
+use sp_runtime::{
+    traits::{CheckedAdd, CheckedMul, Zero},
+    Saturating,
+};
+
+impl<T: Config> Pallet<T> {
+    /// Checks a spec and its parameters against the pallet's bounds.
+    pub(crate) fn validate_task(spec: &TrainingSpec, params: &TaskParamsOf<T>) -> DispatchResult {
+        spec.validate().map_err(|_| Error::<T>::InvalidSpec)?;
+        ensure!(
+            spec.checkpoint_interval <= T::MaxCheckpointInterval::get() &&
+                fraud::max_encoded_len(spec) <= u64::from(T::MaxFraudProofLen::get()),
+            Error::<T>::CheckpointIntervalTooLarge
+        );
+        let total = params.verifiers.checked_add(params.escalation_verifiers).ok_or(Error::<T>::InvalidTaskParams)?;
+        let window_ok = |w: BlockNumberFor<T>| w >= T::MinWindow::get() && w <= T::MaxWindow::get();
+        ensure!(
+            params.verifiers > 0 &&
+                total <= T::MaxAssigned::get() &&
+                window_ok(params.commit_window) &&
+                window_ok(params.reveal_window) &&
+                params.tolerance.max_off_by_one_ppm <= 1_000_000 &&
+                params.tolerance.max_off_by_more_ppm <= 1_000_000 &&
+                params.min_improvement_ppm <= 1_000_000 &&
+                params.samples.steps > 0,
+            Error::<T>::InvalidTaskParams
+        );
+        Ok(())
+    }
+
+    /// Escrow one submission of the task commits: the reward plus the most verifier pay it can owe.
+    pub(crate) fn round_cost(params: &TaskParamsOf<T>) -> Result<BalanceOf<T>, Error<T>> {
+        let verifiers: BalanceOf<T> = params.verifiers.saturating_add(params.escalation_verifiers).into();
+        params
+            .verifier_pay
+            .checked_mul(&verifiers)
+            .and_then(|p| p.checked_add(&params.reward))
+            .ok_or(Error::<T>::Overflow)
+    }
+
+    pub(crate) fn do_create_task(
+        owner: T::AccountId,
+        spec: TrainingSpec,
+        params: TaskParamsOf<T>,
+        initial_root: Hash,
+        dataset: DatasetOf<T>,
+        escrow: BalanceOf<T>,
+    ) -> DispatchResult {
+        Self::validate_task(&spec, &params)?;
+        Self::round_cost(&params)?;
+        let id = NextTaskId::<T>::get();
+        let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+        if !escrow.is_zero() {
+            Self::hold(HoldReason::TaskEscrow, &owner, escrow)?;
+        }
+        let task = TaskInfo {
+            owner: owner.clone(),
+            spec,
+            params,
+            dataset,
+            state_root: initial_root,
+            initial_root,
+            round: 0,
+            steps_done: 0,
+            status: TaskStatus::Active,
+            escrow,
+            committed: Zero::zero(),
+            pending: 0,
+        };
+        Tasks::<T>::insert(id, task);
+        NextTaskId::<T>::put(next);
+        Self::deposit_event(Event::TaskCreated { task: id, owner, state_root: initial_root, escrow });
+        Ok(())
+    }
+
+    pub(crate) fn do_top_up(who: T::AccountId, id: TaskId, amount: BalanceOf<T>) -> DispatchResult {
+        ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+        let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
+        // Escrow is held on the owner; a third party funds it by transfer first.
+        if who != task.owner {
+            use frame_support::traits::{fungible::Mutate, tokens::Preservation};
+            T::Currency::transfer(&who, &task.owner, amount, Preservation::Preserve)
+                .map_err(|_| Error::<T>::InsufficientBalance)?;
+        }
+        Self::hold(HoldReason::TaskEscrow, &task.owner, amount)?;
+        task.escrow = task.escrow.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+        let escrow = task.escrow;
+        Tasks::<T>::insert(id, task);
+        Self::deposit_event(Event::TaskToppedUp { task: id, amount, escrow });
+        Ok(())
+    }
+
+    pub(crate) fn do_set_task_status(who: T::AccountId, id: TaskId, status: TaskStatus) -> DispatchResult {
+        let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
+        ensure!(task.owner == who, Error::<T>::NotTaskOwner);
+        ensure!(task.status != status, Error::<T>::TaskStatusUnchanged);
+        task.status = status;
+        Tasks::<T>::insert(id, task);
+        Self::deposit_event(Event::TaskStatusChanged { task: id, status });
+        Ok(())
+    }
+
+    pub(crate) fn do_close_task(who: T::AccountId, id: TaskId) -> DispatchResult {
+        let task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
+        ensure!(task.owner == who, Error::<T>::NotTaskOwner);
+        ensure!(task.pending == 0, Error::<T>::TaskHasPendingSubmissions);
+        let released = Self::release(HoldReason::TaskEscrow, &who, task.escrow);
+        Tasks::<T>::remove(id);
+        PendingByTask::<T>::remove(id);
+        Self::deposit_event(Event::TaskClosed { task: id, released });
+        Ok(())
+    }
+
+    pub(crate) fn do_bond(who: T::AccountId, role: Role, amount: BalanceOf<T>) -> DispatchResult {
+        ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+        let existing = Self::ledger(role, &who);
+        let mut ledger = existing.clone().unwrap_or_default();
+        ledger.held = ledger.held.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+        if role == Role::Verifier {
+            ensure!(Self::active_bond(&ledger) >= T::MinVerifierBond::get(), Error::<T>::BondTooSmall);
+            ensure!(
+                existing.is_some() || VerifierBonds::<T>::count() < T::MaxVerifiers::get(),
+                Error::<T>::TooManyVerifiers
+            );
+        }
+        ensure!(Self::reducible(&who) >= amount, Error::<T>::InsufficientBalance);
+        Self::hold(role.hold_reason(), &who, amount)?;
+        Self::put_ledger(role, &who, ledger);
+        Self::deposit_event(Event::Bonded { who, role, amount });
+        Ok(())
+    }
+
+    pub(crate) fn do_unbond(who: T::AccountId, role: Role, amount: BalanceOf<T>) -> DispatchResult {
+        ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
+        let mut ledger = Self::ledger(role, &who).ok_or(Error::<T>::NotBonded)?;
+        ensure!(Self::free_bond(&ledger) >= amount, Error::<T>::InsufficientFreeBond);
+        let unlocks_at = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
+        let already = ledger.unbonding.map(|(a, _)| a).unwrap_or_default();
+        ledger.unbonding = Some((already.saturating_add(amount), unlocks_at));
+        Self::put_ledger(role, &who, ledger);
+        Self::deposit_event(Event::Unbonding { who, role, amount, unlocks_at });
+        Ok(())
+    }
+
+    pub(crate) fn do_withdraw_unbonded(who: T::AccountId, role: Role) -> DispatchResult {
+        let mut ledger = Self::ledger(role, &who).ok_or(Error::<T>::NotBonded)?;
+        let (amount, at) = ledger.unbonding.ok_or(Error::<T>::NothingUnbonding)?;
+        ensure!(frame_system::Pallet::<T>::block_number() >= at, Error::<T>::StillUnbonding);
+        let released = Self::release(role.hold_reason(), &who, amount);
+        ledger.held = ledger.held.saturating_sub(released);
+        ledger.unbonding = None;
+        Self::put_ledger(role, &who, ledger);
+        Self::deposit_event(Event::Withdrawn { who, role, amount: released });
+        Ok(())
+    }
+
+    /// The verifier stake snapshot: every registered verifier with an active bond of at least
+    /// `MinVerifierBond`, except `miner`, sorted by account.
+    pub(crate) fn stake_snapshot(miner: &T::AccountId) -> BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxVerifiers> {
+        let mut all: Vec<(T::AccountId, BalanceOf<T>)> = VerifierBonds::<T>::iter()
+            .filter(|(who, _)| who != miner)
+            .map(|(who, l)| (who, Self::active_bond(&l)))
+            .filter(|(_, stake)| *stake >= T::MinVerifierBond::get())
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all.truncate(T::MaxVerifiers::get() as usize);
+        BoundedVec::truncate_from(all)
+    }
+
+    pub(crate) fn do_submit_round(
+        miner: T::AccountId,
+        task_id: TaskId,
+        commitment: RoundCommitment,
+        locator: BoundedVec<u8, T::MaxLocatorLen>,
+    ) -> DispatchResult {
+        let mut task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
+        ensure!(task.status == TaskStatus::Active, Error::<T>::TaskPaused);
+        ensure!(commitment.base_root == task.state_root, Error::<T>::WrongBaseRoot);
+        ensure!(commitment.steps == task.spec.steps_per_round, Error::<T>::WrongStepCount);
+        let cost = Self::round_cost(&task.params)?;
+        ensure!(task.escrow.saturating_sub(task.committed) >= cost, Error::<T>::TaskUnderfunded);
+        let (epoch, _) = T::RelayRandomness::epoch_randomness().ok_or(Error::<T>::ChallengeNotReady)?;
+        let id = NextSubmissionId::<T>::get();
+        let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+        let mut pending = PendingByTask::<T>::get(task_id);
+        pending.try_push(id).map_err(|_| Error::<T>::TooManyPendingSubmissions)?;
+
+        Self::put_at_risk(Role::Miner, &miner, task.params.miner_bond)?;
+        let deposit = T::SubmissionDeposit::get();
+        if let Err(e) = Self::hold(HoldReason::SubmissionDeposit, &miner, deposit) {
+            Self::release_risk(Role::Miner, &miner, task.params.miner_bond);
+            return Err(e);
+        }
+        task.committed = task.committed.saturating_add(cost);
+        task.pending = task.pending.saturating_add(1);
+        let round = task.round;
+        let (base_root, final_root) = (commitment.base_root, commitment.final_root);
+        Snapshots::<T>::insert(id, Self::stake_snapshot(&miner));
+        Submissions::<T>::insert(
+            id,
+            Submission {
+                task: task_id,
+                miner: miner.clone(),
+                commitment,
+                round,
+                locator,
+                submitted_at: frame_system::Pallet::<T>::block_number(),
+                relay_epoch: epoch,
+                phase: Phase::AwaitingChallenge,
+                bond: task.params.miner_bond,
+                deposit,
+                escrow: cost,
+                challenge: None,
+                level: 0,
+                assigned: BoundedVec::new(),
+            },
+        );
+        PendingByTask::<T>::insert(task_id, pending);
+        Tasks::<T>::insert(task_id, task);
+        NextSubmissionId::<T>::put(next);
+        Self::deposit_event(Event::RoundSubmitted { submission: id, task: task_id, miner, round, base_root, final_root });
+        Ok(())
+    }
+
+    /// The assignment of `who` at the submission's current level.
+    fn assigned_now(sub: &SubmissionOf<T>, who: &T::AccountId) -> bool {
+        sub.assigned.iter().any(|a| &a.who == who && a.level == sub.level)
+    }
+
+    pub(crate) fn do_commit_verdict(who: T::AccountId, id: SubmissionId, commitment: Hash) -> DispatchResult {
+        let sub = Submissions::<T>::get(id).ok_or(Error::<T>::UnknownSubmission)?;
+        let Phase::Committing(until) = sub.phase else { return Err(Error::<T>::WrongPhase.into()) };
+        ensure!(frame_system::Pallet::<T>::block_number() <= until, Error::<T>::WindowClosed);
+        ensure!(Self::assigned_now(&sub, &who), Error::<T>::NotAssigned);
+        ensure!(!Attestations::<T>::contains_key(id, &who), Error::<T>::AlreadyCommitted);
+        Attestations::<T>::insert(id, &who, Attestation { commitment, revealed: None });
+        Self::deposit_event(Event::VerdictCommitted { submission: id, verifier: who });
+        Ok(())
+    }
+
+    pub(crate) fn do_reveal_verdict(who: T::AccountId, id: SubmissionId, verdict: Verdict, salt: Hash) -> DispatchResult {
+        let sub = Submissions::<T>::get(id).ok_or(Error::<T>::UnknownSubmission)?;
+        let Phase::Revealing(until) = sub.phase else { return Err(Error::<T>::WrongPhase.into()) };
+        ensure!(frame_system::Pallet::<T>::block_number() <= until, Error::<T>::WindowClosed);
+        ensure!(Self::assigned_now(&sub, &who), Error::<T>::NotAssigned);
+        let mut att = Attestations::<T>::get(id, &who).ok_or(Error::<T>::NotCommitted)?;
+        ensure!(att.revealed.is_none(), Error::<T>::AlreadyRevealed);
+        ensure!(
+            verdict_commitment(id, &who.encode(), &verdict, &salt) == att.commitment,
+            Error::<T>::RevealMismatch
+        );
+        att.revealed = Some(verdict);
+        Attestations::<T>::insert(id, &who, att);
+        Self::deposit_event(Event::VerdictRevealed { submission: id, verifier: who, verdict });
+        Ok(())
+    }
+
+    pub(crate) fn do_report_fraud(reporter: T::AccountId, id: SubmissionId, proof: FraudProof) -> DispatchResult {
+        ensure!(proof.encoded_size() <= T::MaxFraudProofLen::get() as usize, Error::<T>::FraudProofTooLarge);
+        let sub = Submissions::<T>::get(id).ok_or(Error::<T>::UnknownSubmission)?;
+        if let Phase::Accepted(final_at) = sub.phase {
+            ensure!(frame_system::Pallet::<T>::block_number() < final_at, Error::<T>::FraudWindowClosed);
+        }
+        let mut task = Tasks::<T>::get(sub.task).ok_or(Error::<T>::UnknownTask)?;
+        let fraud =
+            fraud::verify(&task.spec, &sub.commitment, &proof).map_err(|_| Error::<T>::InvalidFraudProof)?;
+
+        // The miner loses the whole bond this round put at risk; the reporter gets a capped share.
+        let credit = Self::slash_bond(Role::Miner, &sub.miner, sub.bond, sub.bond);
+        let slashed = frame_support::traits::Imbalance::peek(&credit);
+        let share = T::ReporterShare::get().mul_floor(slashed).min(T::MaxReporterReward::get());
+        let reporter_reward = Self::reward_reporter(credit, &reporter, share);
+        Self::deposit_event(Event::FraudProven { submission: id, reporter, fraud, slashed, reporter_reward });
+
+        let was_accepted = matches!(sub.phase, Phase::Accepted(_));
+        // Verifiers not yet settled are released without pay or slash.
+        Self::release_assignments(&sub);
+        let task_id = sub.task;
+        Self::remove_submission(id, sub.clone(), &mut task);
+        if was_accepted {
+            task.state_root = sub.commitment.base_root;
+            task.round = task.round.saturating_sub(1);
+            task.steps_done = task.steps_done.saturating_sub(u64::from(sub.commitment.steps));
+            Self::deposit_event(Event::StateRootReverted { task: task_id, state_root: task.state_root });
+            // Everything built on the overturned root (or waiting on it) is voided.
+            for other in PendingByTask::<T>::get(task_id) {
+                if let Some(o) = Submissions::<T>::get(other) {
+                    Self::release_assignments(&o);
+                    Self::release_risk(Role::Miner, &o.miner, o.bond);
+                    Self::remove_submission(other, o, &mut task);
+                    Self::deposit_event(Event::RoundVoided { submission: other, task: task_id });
+                }
+            }
+        }
+        Tasks::<T>::insert(task_id, task);
+        Ok(())
+    }
+}

@@ -1,0 +1,168 @@
+//! Building blocks for tests: real training specs and round commitments from `pogo-primitives`.
+
+use crate::{mock::*, *};
+use frame_support::{assert_ok, BoundedVec};
+use pogo_primitives::{
+    builder::RoundBuilder,
+    seed::SampleSizes,
+    spec::{LrSchedule, TrainingSpec, UpdateRule},
+    tolerance::Tolerance,
+    MerkleTree, RoundCommitment,
+};
+use polkadot_sdk::frame_support;
+
+pub const PARAMS: u64 = 600;
+
+/// A small AdamW task: 600 parameters in 3 leaves of 256, 6 steps per round, checkpoints every 3.
+pub fn spec() -> TrainingSpec {
+    TrainingSpec {
+        param_count: PARAMS,
+        leaf_size: 256,
+        codec_block: 64,
+        rule: UpdateRule::AdamW {
+            beta1: 0.9f32.to_bits(),
+            beta2: 0.999f32.to_bits(),
+            epsilon: 1e-8f32.to_bits(),
+            weight_decay: 0.01f32.to_bits(),
+        },
+        schedule: LrSchedule::Constant { lr: 1e-2f32.to_bits() },
+        max_grad_norm: 0,
+        steps_per_round: 6,
+        checkpoint_interval: 3,
+        batch_size: 4,
+        train_examples: 100,
+        eval_examples: 20,
+    }
+}
+
+pub fn params() -> TaskParamsOf<Test> {
+    TaskParams {
+        reward: 1_000,
+        verifier_pay: 50,
+        miner_bond: 2_000,
+        verifiers: 3,
+        escalation_verifiers: 3,
+        samples: SampleSizes { steps: 2, leaves: 2, eval_examples: 8 },
+        tolerance: Tolerance::DEFAULT,
+        min_improvement_ppm: 0,
+        commit_window: 5,
+        reveal_window: 5,
+    }
+}
+
+pub fn dataset() -> DatasetOf<Test> {
+    DatasetCommitment {
+        train_root: [1; 32],
+        eval_root: [2; 32],
+        locator: BoundedVec::truncate_from(b"https://data.example/task".to_vec()),
+    }
+}
+
+pub fn initial_weights() -> Vec<f32> {
+    (0..PARAMS).map(|i| (i as f32 - 300.0) * 1e-3).collect()
+}
+
+pub fn initial_root() -> [u8; 32] {
+    RoundBuilder::new(spec(), initial_weights(), vec![vec![0.0; PARAMS as usize]; 2], 1).unwrap().base_root()
+}
+
+/// A miner's round from `weights`/`slots` at global step `first_step`; `tamper` changes weight
+/// `param` by +0.5 after step `at` (a cheating miner).
+pub fn build_round(
+    weights: Vec<f32>,
+    slots: Vec<Vec<f32>>,
+    first_step: u64,
+    seed: usize,
+    tamper: Option<(usize, usize)>,
+) -> (RoundBuilder, RoundCommitment, MerkleTree) {
+    let mut b = RoundBuilder::new(spec(), weights, slots, first_step).unwrap();
+    for step in 0..6usize {
+        let g: Vec<f32> =
+            (0..PARAMS as usize).map(|i| (((i * 31 + step * 17 + seed * 7) % 97) as f32 - 48.0) * 1e-2).collect();
+        b.step(&g, 1.0).unwrap();
+        if let Some((at, param)) = tamper {
+            if at == step {
+                b.weights_mut()[param] += 0.5;
+            }
+        }
+    }
+    let (c, trace) = b.commitment(2.0, 1.5).unwrap();
+    (b, c, trace)
+}
+
+/// The first round of the standard task.
+pub fn first_round(seed: usize, tamper: Option<(usize, usize)>) -> (RoundBuilder, RoundCommitment, MerkleTree) {
+    build_round(initial_weights(), vec![vec![0.0; PARAMS as usize]; 2], 1, seed, tamper)
+}
+
+pub fn create_task() -> TaskId {
+    let id = NextTaskId::<Test>::get();
+    assert_ok!(Pogo::create_task(RuntimeOrigin::signed(OWNER), spec(), params(), initial_root(), dataset(), 20_000));
+    id
+}
+
+pub fn bond_all() {
+    assert_ok!(Pogo::bond(RuntimeOrigin::signed(MINER), Role::Miner, 5_000));
+    assert_ok!(Pogo::bond(RuntimeOrigin::signed(MINER2), Role::Miner, 5_000));
+    for v in VERIFIERS {
+        assert_ok!(Pogo::bond(RuntimeOrigin::signed(v), Role::Verifier, 1_000));
+    }
+}
+
+pub fn locator() -> BoundedVec<u8, <Test as Config>::MaxLocatorLen> {
+    BoundedVec::truncate_from(b"https://miner.example/round".to_vec())
+}
+
+/// Task + bonds + one submitted round; returns (task, submission, builder, commitment, trace).
+pub fn submitted(tamper: Option<(usize, usize)>) -> (TaskId, SubmissionId, RoundBuilder, RoundCommitment, MerkleTree) {
+    let task = create_task();
+    bond_all();
+    let (b, c, t) = first_round(0, tamper);
+    let id = NextSubmissionId::<Test>::get();
+    assert_ok!(Pogo::submit_round(RuntimeOrigin::signed(MINER), task, c.clone(), locator()));
+    (task, id, b, c, t)
+}
+
+/// Moves the relay chain far enough and fixes the challenge.
+pub fn fix_challenge(id: SubmissionId) {
+    MockRelay::advance_epochs(2);
+    assert_ok!(Pogo::advance(RuntimeOrigin::signed(REPORTER), id));
+}
+
+/// Verifiers assigned at the submission's current level.
+pub fn assigned(id: SubmissionId) -> Vec<AccountId> {
+    let s = Submissions::<Test>::get(id).unwrap();
+    s.assigned.iter().filter(|a| a.level == s.level).map(|a| a.who).collect()
+}
+
+pub fn salt(who: AccountId) -> [u8; 32] {
+    [who as u8; 32]
+}
+
+pub fn commitment_of(id: SubmissionId, who: AccountId, v: &pogo_primitives::Verdict) -> [u8; 32] {
+    use codec::Encode;
+    pogo_primitives::verdict::verdict_commitment(id, &who.encode(), v, &salt(who))
+}
+
+/// Every assigned verifier at the current level commits and reveals `verdicts[i]` (None: no commit).
+pub fn vote(id: SubmissionId, verdicts: &[Option<pogo_primitives::Verdict>]) {
+    let who = assigned(id);
+    for (w, v) in who.iter().zip(verdicts) {
+        if let Some(v) = v {
+            assert_ok!(Pogo::commit_verdict(RuntimeOrigin::signed(*w), id, commitment_of(id, *w, v)));
+        }
+    }
+    let until = match Submissions::<Test>::get(id).unwrap().phase {
+        Phase::Committing(u) => u,
+        _ => panic!("not committing"),
+    };
+    if Pogo::do_advance(id).is_err() {
+        run_to_block(until + 1);
+        assert_ok!(Pogo::advance(RuntimeOrigin::signed(REPORTER), id));
+    }
+    for (w, v) in who.iter().zip(verdicts) {
+        if let Some(v) = v {
+            assert_ok!(Pogo::reveal_verdict(RuntimeOrigin::signed(*w), id, *v, salt(*w)));
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Tests, split by theme. Every test runs inside `mock::test`, which checks the pallet's invariants
+//! after it.
+
+mod helpers;
+mod tasks;

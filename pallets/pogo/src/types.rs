@@ -1,0 +1,205 @@
+//! Record types of the pallet: tasks, ledgers, submissions, attestations.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use crate::pallet::{BalanceOf, Config};
+use frame_support::{
+    pallet_prelude::*, BoundedVec, CloneNoBound, EqNoBound, PartialEqNoBound, DebugNoBound,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use pogo_primitives::{
+    seed::SampleSizes, tolerance::Tolerance, verdict::Verdict, Hash, RoundCommitment, TrainingSpec,
+};
+use scale_info::TypeInfo;
+
+use polkadot_sdk::{frame_support, frame_system};
+
+/// Task identifier.
+pub type TaskId = u32;
+/// Submission identifier (global counter).
+pub type SubmissionId = u64;
+
+/// What a task offers and requires, beyond the training rules of its [`TrainingSpec`].
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub struct TaskParams<Balance, BlockNumber> {
+    /// Paid to the miner of an accepted round once its fraud window closes.
+    pub reward: Balance,
+    /// Paid to each verifier whose revealed verdict agrees with the outcome (or to each revealing
+    /// verifier of an expired round).
+    pub verifier_pay: Balance,
+    /// Stake a miner puts at risk per submission (slashed in full on a proven bad round).
+    pub miner_bond: Balance,
+    /// Verifiers assigned to a submission.
+    pub verifiers: u32,
+    /// Verifiers added when a round is escalated.
+    pub escalation_verifiers: u32,
+    /// What each verifier samples.
+    pub samples: SampleSizes,
+    /// When a recomputed gradient agrees with the committed one.
+    pub tolerance: Tolerance,
+    /// Relative evaluation-loss improvement a round must show on a verifier's sample, in parts per
+    /// million of the loss before (0: no improvement required, e.g. fine-tuning for stability).
+    pub min_improvement_ppm: u32,
+    /// Blocks verifiers have to commit their verdicts.
+    pub commit_window: BlockNumber,
+    /// Blocks verifiers have to reveal them.
+    pub reveal_window: BlockNumber,
+}
+
+/// Where the task's data lives and what it is.
+#[derive(
+    CloneNoBound,
+    DebugNoBound,
+    PartialEqNoBound,
+    EqNoBound,
+    Encode,
+    Decode,
+    DecodeWithMemTracking,
+    TypeInfo,
+    MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(MaxLocatorLen))]
+pub struct DatasetCommitment<MaxLocatorLen: Get<u32>> {
+    /// Merkle root of the training split (one leaf per example, in index order).
+    pub train_root: Hash,
+    /// Merkle root of the evaluation split.
+    pub eval_root: Hash,
+    /// Where the data (and the initial model) can be fetched: a URI, UTF-8.
+    pub locator: BoundedVec<u8, MaxLocatorLen>,
+}
+
+/// Whether a task takes submissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub enum TaskStatus {
+    /// Submissions are accepted.
+    Active,
+    /// No new submissions; pending ones finish.
+    Paused,
+}
+
+/// A training task.
+#[derive(CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct TaskInfo<T: Config> {
+    /// The account that created and funds the task.
+    pub owner: T::AccountId,
+    /// The training rules.
+    pub spec: TrainingSpec,
+    /// Rewards, bonds, sampling, windows.
+    pub params: TaskParams<BalanceOf<T>, BlockNumberFor<T>>,
+    /// The data.
+    pub dataset: DatasetCommitment<T::MaxLocatorLen>,
+    /// The current model state root (provisional while the round that set it is in its fraud window).
+    pub state_root: Hash,
+    /// The root the task started from.
+    pub initial_root: Hash,
+    /// Accepted rounds so far (the next round's number).
+    pub round: u32,
+    /// Optimizer steps accepted so far (the next round starts at global step `steps_done + 1`).
+    pub steps_done: u64,
+    /// Active or paused.
+    pub status: TaskStatus,
+    /// Funds held from the owner for this task (reason `TaskEscrow`).
+    pub escrow: BalanceOf<T>,
+    /// Part of `escrow` owed to pending submissions (reward plus the most verifier pay they can earn).
+    pub committed: BalanceOf<T>,
+    /// Submissions of this task not yet settled.
+    pub pending: u32,
+}
+
+/// The two bonded roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub enum Role {
+    /// Trains and submits rounds.
+    Miner,
+    /// Checks rounds and attests.
+    Verifier,
+}
+
+/// An account's bond in one role.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct BondLedger<Balance, BlockNumber> {
+    /// Held under the role's hold reason.
+    pub held: Balance,
+    /// Part of `held` that pending submissions may slash.
+    pub at_risk: Balance,
+    /// Part of `held` on its way out, and the block from which it can be withdrawn.
+    pub unbonding: Option<(Balance, BlockNumber)>,
+}
+
+/// Where a submission is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub enum Phase<BlockNumber> {
+    /// Waiting for relay-chain randomness newer than the submission.
+    AwaitingChallenge,
+    /// Assigned verifiers post verdict commitments until the block given.
+    Committing(BlockNumber),
+    /// Verifiers reveal until the block given.
+    Revealing(BlockNumber),
+    /// Accepted; the task's root is this round's final root, provisionally until the block given.
+    Accepted(BlockNumber),
+}
+
+/// A verifier assigned to a submission, with the stake it had in the snapshot.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct Assignment<AccountId, Balance> {
+    /// The verifier.
+    pub who: AccountId,
+    /// Its stake in the submission's snapshot (weight in the tally).
+    pub stake: Balance,
+    /// Part of its bond this assignment put at risk.
+    pub at_risk: Balance,
+    /// Escalation level it was drawn at (0 or 1).
+    pub level: u8,
+}
+
+/// A round submitted by a miner.
+#[derive(CloneNoBound, DebugNoBound, PartialEqNoBound, EqNoBound, Encode, Decode, TypeInfo, MaxEncodedLen)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound(T: Config))]
+pub struct Submission<T: Config> {
+    /// The task.
+    pub task: TaskId,
+    /// The miner.
+    pub miner: T::AccountId,
+    /// The round's commitment.
+    pub commitment: RoundCommitment,
+    /// The round number it was submitted for.
+    pub round: u32,
+    /// Where the miner serves the round's data.
+    pub locator: BoundedVec<u8, T::MaxLocatorLen>,
+    /// Block of inclusion.
+    pub submitted_at: BlockNumberFor<T>,
+    /// Relay-chain epoch index at inclusion.
+    pub relay_epoch: u64,
+    /// Phase.
+    pub phase: Phase<BlockNumberFor<T>>,
+    /// Miner bond at risk.
+    pub bond: BalanceOf<T>,
+    /// Storage deposit held from the miner.
+    pub deposit: BalanceOf<T>,
+    /// Escrow committed to this submission (reward + verifier pay not yet paid).
+    pub escrow: BalanceOf<T>,
+    /// The challenge seed, once fixed.
+    pub challenge: Option<Hash>,
+    /// Current escalation level.
+    pub level: u8,
+    /// Assigned verifiers (both levels).
+    pub assigned: BoundedVec<Assignment<T::AccountId, BalanceOf<T>>, T::MaxAssigned>,
+}
+
+/// A verifier's attestation.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct Attestation {
+    /// The committed hash.
+    pub commitment: Hash,
+    /// The verdict once revealed.
+    pub revealed: Option<Verdict>,
+}
+
+/// Source of relay-chain randomness for challenges (see `docs/protocol.md`, "Seeds and sampling").
+pub trait RelayRandomness {
+    /// The relay chain's epoch index and its `ONE_EPOCH_AGO_RANDOMNESS` as seen in the relay state
+    /// proof of the current block, or `None` when not available.
+    fn epoch_randomness() -> Option<(u64, Hash)>;
+}
