@@ -226,6 +226,7 @@ impl<T: Config> Pallet<T> {
                 challenge: None,
                 level: 0,
                 assigned: BoundedVec::new(),
+                disputed_steps: BoundedVec::new(),
             },
         );
         PendingByTask::<T>::insert(task_id, pending);
@@ -291,9 +292,11 @@ impl<T: Config> Pallet<T> {
         let task_id = sub.task;
         Self::remove_submission(id, sub.clone(), &mut task);
         if was_accepted {
+            // Back to the state before this round: every accepted round has exactly `steps_per_round`
+            // steps, so the counters follow from the round number, whatever was built on top since.
             task.state_root = sub.commitment.base_root;
-            task.round = task.round.saturating_sub(1);
-            task.steps_done = task.steps_done.saturating_sub(u64::from(sub.commitment.steps));
+            task.round = sub.round;
+            task.steps_done = u64::from(sub.round).saturating_mul(u64::from(task.spec.steps_per_round));
             Self::deposit_event(Event::StateRootReverted { task: task_id, state_root: task.state_root });
             // Everything built on the overturned root (or waiting on it) is voided.
             for other in PendingByTask::<T>::get(task_id) {

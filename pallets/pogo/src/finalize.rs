@@ -43,12 +43,8 @@ impl<T: Config> Pallet<T> {
         let now = Self::now();
         match sub.phase {
             Phase::AwaitingChallenge => {
-                let (epoch, randomness) =
-                    T::RelayRandomness::epoch_randomness().ok_or(Error::<T>::ChallengeNotReady)?;
-                ensure!(
-                    epoch >= sub.relay_epoch.saturating_add(T::ChallengeEpochDelay::get()),
-                    Error::<T>::ChallengeNotReady
-                );
+                let target = sub.relay_epoch.saturating_add(T::ChallengeEpochDelay::get());
+                let randomness = Self::challenge_randomness(target).ok_or(Error::<T>::ChallengeNotReady)?;
                 let challenge = challenge_seed(&randomness, id);
                 sub.challenge = Some(challenge);
                 let drawn = Self::draw_verifiers(id, &mut sub, 0, task.params.verifiers);
@@ -94,6 +90,37 @@ impl<T: Config> Pallet<T> {
         }
         Tasks::<T>::insert(task_id, task);
         Ok(().into())
+    }
+
+    /// Records the relay chain's epoch randomness the first time a block sees its epoch, and prunes
+    /// entries older than `RandomnessRetention` epochs.
+    pub(crate) fn record_epoch_randomness() {
+        let Some((epoch, randomness)) = T::RelayRandomness::epoch_randomness() else { return };
+        if LastRecordedEpoch::<T>::get().is_some_and(|last| last >= epoch) {
+            return;
+        }
+        EpochRandomness::<T>::insert(epoch, randomness);
+        LastRecordedEpoch::<T>::put(epoch);
+        if let Some(old) = epoch.checked_sub(T::RandomnessRetention::get()) {
+            EpochRandomness::<T>::remove(old);
+        }
+    }
+
+    /// The randomness of epoch `target`, or of the first recorded epoch after it when no block of the
+    /// parachain saw `target` (chain halted); `None` while `target` has not been reached.
+    pub(crate) fn challenge_randomness(target: u64) -> Option<pogo_primitives::Hash> {
+        let last = LastRecordedEpoch::<T>::get()?;
+        let mut epoch = target;
+        while epoch <= last {
+            if let Some(r) = EpochRandomness::<T>::get(epoch) {
+                return Some(r);
+            }
+            epoch = epoch.saturating_add(1);
+            if epoch > target.saturating_add(T::RandomnessRetention::get()) {
+                break;
+            }
+        }
+        None
     }
 
     /// Draws up to `count` verifiers at `level` from the snapshot, skipping anyone already assigned or
@@ -154,7 +181,24 @@ impl<T: Config> Pallet<T> {
                 None => {},
             }
         }
-        match tally(assigned, positive, negative, Ratio::TWO_THIRDS, Ratio::ONE_THIRD) {
+        let mut outcome = tally(assigned, positive, negative, Ratio::TWO_THIRDS, Ratio::ONE_THIRD);
+        // Dispute narrowing: a level-0 verifier that found a bad gradient is not simply outvoted; the
+        // escalation set recomputes the steps it named.
+        if outcome == Outcome::Accept && sub.level == 0 && task.params.escalation_verifiers > 0 {
+            for a in sub.assigned.iter() {
+                if let Some(Verdict::Negative(NegativeReason::BadGradient { step })) =
+                    Attestations::<T>::get(id, &a.who).and_then(|att| att.revealed)
+                {
+                    if step < task.spec.steps_per_round && !sub.disputed_steps.contains(&step) {
+                        let _ = sub.disputed_steps.try_push(step);
+                    }
+                }
+            }
+            if !sub.disputed_steps.is_empty() {
+                outcome = Outcome::Undecided;
+            }
+        }
+        match outcome {
             Outcome::Accept => {
                 Self::settle_verifiers(id, &mut sub, task, Winner::Positive);
                 let final_at = Self::now().saturating_add(T::FraudWindow::get());
@@ -187,8 +231,9 @@ impl<T: Config> Pallet<T> {
                 } else {
                     sub.level = 1;
                     sub.phase = Phase::Committing(Self::now().saturating_add(task.params.commit_window));
+                    let disputed_steps = sub.disputed_steps.len() as u32;
                     Submissions::<T>::insert(id, sub);
-                    Self::deposit_event(Event::RoundEscalated { submission: id, verifiers: drawn });
+                    Self::deposit_event(Event::RoundEscalated { submission: id, verifiers: drawn, disputed_steps });
                 }
             },
             Outcome::Undecided => Self::expire(id, sub, task),

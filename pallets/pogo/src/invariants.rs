@@ -19,6 +19,7 @@ impl<T: Config> Pallet<T> {
         assert!(T::MaxCheckpointInterval::get() > 0, "MaxCheckpointInterval must be positive");
         assert!(T::MaxLocatorLen::get() > 0, "MaxLocatorLen must be positive");
         assert!(T::MaxFraudProofLen::get() >= 1024, "MaxFraudProofLen too small for any proof");
+        assert!(T::RandomnessRetention::get() > T::ChallengeEpochDelay::get(), "RandomnessRetention too short");
         // Perbill values are <= 100% by construction.
     }
 

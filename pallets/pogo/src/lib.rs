@@ -186,6 +186,9 @@ pub mod pallet {
         /// Largest encoded fraud proof accepted, in bytes.
         #[pallet::constant]
         type MaxFraudProofLen: Get<u32>;
+        /// Relay epochs of randomness kept for challenges not yet fixed.
+        #[pallet::constant]
+        type RandomnessRetention: Get<u64>;
     }
 
     /// The next task id.
@@ -227,6 +230,16 @@ pub mod pallet {
     /// Miner bonds.
     #[pallet::storage]
     pub type MinerBonds<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, LedgerOf<T>>;
+
+    /// Relay-chain `ONE_EPOCH_AGO_RANDOMNESS` by relay epoch index, recorded in the first block that saw
+    /// each epoch and kept for `RandomnessRetention` epochs. A challenge uses the value recorded for
+    /// exactly its target epoch, so the block in which `advance` is called does not matter.
+    #[pallet::storage]
+    pub type EpochRandomness<T> = StorageMap<_, Twox64Concat, u64, Hash>;
+
+    /// The newest relay epoch recorded in [`EpochRandomness`].
+    #[pallet::storage]
+    pub type LastRecordedEpoch<T> = StorageValue<_, u64>;
 
     /// Verifier bonds; the registry assignments are drawn from.
     #[pallet::storage]
@@ -271,8 +284,8 @@ pub mod pallet {
         RoundAccepted { submission: SubmissionId, task: TaskId, state_root: Hash, final_at: BlockNumberFor<T> },
         /// A round was rejected by votes; the miner lost `slashed`.
         RoundRejected { submission: SubmissionId, task: TaskId, slashed: BalanceOf<T> },
-        /// A round was escalated to a larger verifier set.
-        RoundEscalated { submission: SubmissionId, verifiers: u32 },
+        /// A round was escalated to a larger verifier set, which also recomputes `disputed_steps`.
+        RoundEscalated { submission: SubmissionId, verifiers: u32, disputed_steps: u32 },
         /// A round reached no decision and expired.
         RoundExpired { submission: SubmissionId, task: TaskId },
         /// A round became stale: another round moved the task root.
@@ -375,6 +388,15 @@ pub mod pallet {
 
     #[pallet::hooks]
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+        fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
+            // `on_finalize` reads the relay state and may write two entries.
+            T::DbWeight::get().reads_writes(2, 3)
+        }
+
+        fn on_finalize(_n: BlockNumberFor<T>) {
+            Self::record_epoch_randomness();
+        }
+
         fn integrity_test() {
             Self::check_config();
         }

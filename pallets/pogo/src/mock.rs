@@ -103,6 +103,7 @@ impl pallet_pogo::Config for Test {
     type MaxPendingPerTask = ConstU32<4>;
     type MaxCheckpointInterval = ConstU32<8>;
     type MaxFraudProofLen = ConstU32<{ 256 * 1024 }>;
+    type RandomnessRetention = ConstU64<8>;
 }
 
 /// Accounts: 1 task owner, 2–3 miners, 10–17 verifiers, 50 an unfunded account.
@@ -122,6 +123,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
     ext.execute_with(|| {
         System::set_block_number(1);
         MockRelay::set(Some((10, [7u8; 32])));
+        Pogo::record_epoch_randomness();
     });
     ext
 }

@@ -186,6 +186,8 @@ pub struct Submission<T: Config> {
     pub level: u8,
     /// Assigned verifiers (both levels).
     pub assigned: BoundedVec<Assignment<T::AccountId, BalanceOf<T>>, T::MaxAssigned>,
+    /// Steps named by `BadGradient` verdicts at level 0; every escalation verifier recomputes them.
+    pub disputed_steps: BoundedVec<u32, T::MaxAssigned>,
 }
 
 /// A verifier's attestation.

@@ -82,6 +82,11 @@ impl RoundBuilder {
         &self.weights
     }
 
+    /// The current optimizer slots (one vector per slot).
+    pub fn slots(&self) -> &[Vec<f32>] {
+        &self.slots
+    }
+
     /// Mutable weights (for tests that model a cheating miner).
     pub fn weights_mut(&mut self) -> &mut [f32] {
         &mut self.weights

@@ -27,7 +27,7 @@ mod tests {
 
     #[test]
     fn known_values() {
-        // DeSSIN's example: 2 faked of 100, 2 sampled: miss ≈ 0.9602, not 0.0004.
+        // 2 faked of 100, 2 sampled: missed with probability ≈ 0.9602.
         let p = miss_probability(100, 2, 2);
         assert!((p - (98.0 * 97.0) / (100.0 * 99.0)).abs() < 1e-12);
         assert_eq!(miss_probability(10, 0, 3), 1.0);

@@ -15,8 +15,12 @@ use scale_info::TypeInfo;
 /// Why a verifier rejects a round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
 pub enum NegativeReason {
-    /// A recomputed gradient fails the tolerance rule.
-    BadGradient,
+    /// The recomputed gradient of step `step` (0-based in the round) fails the tolerance rule. Naming
+    /// the step lets an escalation set recompute exactly that step (dispute narrowing).
+    BadGradient {
+        /// The step whose gradient disagrees.
+        step: u32,
+    },
     /// The replayed update chain does not reach a committed checkpoint or final root, or a per-step
     /// scalar does not follow the task's schedule / clipping rule.
     InconsistentUpdate,
@@ -154,6 +158,8 @@ mod tests {
         assert_ne!(c, verdict_commitment(2, b"v", &v, &[0; 32]));
         assert_ne!(c, verdict_commitment(1, b"w", &v, &[0; 32]));
         assert_ne!(c, verdict_commitment(1, b"v", &Verdict::Negative(NegativeReason::NoProgress), &[0; 32]));
+        let bad = |step| Verdict::Negative(NegativeReason::BadGradient { step });
+        assert_ne!(verdict_commitment(1, b"v", &bad(1), &[0; 32]), verdict_commitment(1, b"v", &bad(2), &[0; 32]));
         assert_ne!(c, verdict_commitment(1, b"v", &v, &[1; 32]));
     }
 }

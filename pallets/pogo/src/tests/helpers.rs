@@ -126,6 +126,7 @@ pub fn submitted(tamper: Option<(usize, usize)>) -> (TaskId, SubmissionId, Round
 /// Moves the relay chain far enough and fixes the challenge.
 pub fn fix_challenge(id: SubmissionId) {
     MockRelay::advance_epochs(2);
+    run_to_block(System::block_number() + 1);
     assert_ok!(Pogo::advance(RuntimeOrigin::signed(REPORTER), id));
 }
 

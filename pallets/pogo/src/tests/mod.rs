@@ -2,4 +2,5 @@
 //! after it.
 
 mod helpers;
+mod scenarios;
 mod tasks;
