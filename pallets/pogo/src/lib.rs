@@ -189,6 +189,9 @@ pub mod pallet {
         /// Relay epochs of randomness kept for challenges not yet fixed.
         #[pallet::constant]
         type RandomnessRetention: Get<u64>;
+        /// Sets up relay-chain data for benchmarks.
+        #[cfg(feature = "runtime-benchmarks")]
+        type BenchmarkHelper: BenchmarkHelper;
     }
 
     /// The next task id.

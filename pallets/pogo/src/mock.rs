@@ -66,6 +66,12 @@ impl MockRelay {
         });
     }
 }
+#[cfg(feature = "runtime-benchmarks")]
+impl BenchmarkHelper for MockRelay {
+    fn set_relay_randomness(epoch: u64, randomness: [u8; 32]) {
+        MockRelay::set(Some((epoch, randomness)));
+    }
+}
 impl RelayRandomness for MockRelay {
     fn epoch_randomness() -> Option<(u64, [u8; 32])> {
         RELAY.with(|r| *r.borrow())
@@ -104,6 +110,8 @@ impl pallet_pogo::Config for Test {
     type MaxCheckpointInterval = ConstU32<8>;
     type MaxFraudProofLen = ConstU32<{ 256 * 1024 }>;
     type RandomnessRetention = ConstU64<8>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = MockRelay;
 }
 
 /// Accounts: 1 task owner, 2–3 miners, 10–17 verifiers, 50 an unfunded account.

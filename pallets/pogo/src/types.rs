@@ -199,6 +199,13 @@ pub struct Attestation {
     pub revealed: Option<Verdict>,
 }
 
+/// Benchmark set-up the runtime provides.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper {
+    /// Makes `RelayRandomness::epoch_randomness` return `(epoch, randomness)` from now on.
+    fn set_relay_randomness(epoch: u64, randomness: Hash);
+}
+
 /// Source of relay-chain randomness for challenges (see `docs/protocol.md`, "Seeds and sampling").
 pub trait RelayRandomness {
     /// The relay chain's epoch index and its `ONE_EPOCH_AGO_RANDOMNESS` as seen in the relay state
