@@ -46,6 +46,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+mod api;
 mod bonds;
 mod dispatchable_impls;
 mod finalize;

@@ -212,3 +212,84 @@ pub trait RelayRandomness {
     /// proof of the current block, or `None` when not available.
     fn epoch_randomness() -> Option<(u64, Hash)>;
 }
+
+/// A task as the runtime API reports it (no bounded types, so clients need no custom definitions).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct TaskView<AccountId, Balance, BlockNumber> {
+    /// Task id.
+    pub id: TaskId,
+    /// Owner.
+    pub owner: AccountId,
+    /// Training rules.
+    pub spec: TrainingSpec,
+    /// Rewards, bonds, sampling, windows.
+    pub params: TaskParams<Balance, BlockNumber>,
+    /// Root of the training split.
+    pub train_root: Hash,
+    /// Root of the evaluation split.
+    pub eval_root: Hash,
+    /// Where the data lives.
+    pub locator: alloc::vec::Vec<u8>,
+    /// Current (possibly provisional) state root.
+    pub state_root: Hash,
+    /// The round the next submission is for.
+    pub round: u32,
+    /// Optimizer steps accepted so far.
+    pub steps_done: u64,
+    /// Active or paused.
+    pub status: TaskStatus,
+    /// Escrow held.
+    pub escrow: Balance,
+    /// Escrow owed to unsettled submissions.
+    pub committed: Balance,
+    /// Unsettled submissions.
+    pub pending: u32,
+}
+
+/// A submission as the runtime API reports it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct SubmissionView<AccountId, Balance, BlockNumber> {
+    /// Submission id.
+    pub id: SubmissionId,
+    /// Task.
+    pub task: TaskId,
+    /// Miner.
+    pub miner: AccountId,
+    /// The round commitment.
+    pub commitment: RoundCommitment,
+    /// Round number.
+    pub round: u32,
+    /// Where the miner serves the data.
+    pub locator: alloc::vec::Vec<u8>,
+    /// Block of inclusion.
+    pub submitted_at: BlockNumber,
+    /// Phase.
+    pub phase: Phase<BlockNumber>,
+    /// Challenge seed, once fixed.
+    pub challenge: Option<Hash>,
+    /// Escalation level.
+    pub level: u8,
+    /// Assigned verifiers: account, snapshot stake, level.
+    pub assigned: alloc::vec::Vec<(AccountId, Balance, u8)>,
+    /// Steps every escalation verifier recomputes.
+    pub disputed_steps: alloc::vec::Vec<u32>,
+}
+
+/// What one verifier must check for one submission.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
+pub struct VerifierDuty {
+    /// The challenge seed.
+    pub challenge: Hash,
+    /// The verifier's private seed.
+    pub verifier_seed: Hash,
+    /// The level it was assigned at.
+    pub level: u8,
+    /// Its samples: steps to recompute, final-state leaves to open, evaluation examples.
+    pub samples: pogo_primitives::seed::VerifierSamples,
+    /// Disputed steps it must also recompute (escalation only).
+    pub disputed_steps: alloc::vec::Vec<u32>,
+    /// Whether it has committed a verdict.
+    pub committed: bool,
+    /// Whether it has revealed it.
+    pub revealed: bool,
+}

@@ -1,0 +1,42 @@
+//! # pogo-runtime-api
+//!
+//! What off-chain workers and polkadot.js (`api.call.pogoApi.*`) read from pallet-pogo without custom
+//! RPC: tasks and their state roots, unsettled submissions and their phase, the round seed a miner trains
+//! with, a verifier's challenge and samples, and bond ledgers. The runtime implements it by calling the
+//! pallet's `api_*` functions.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+use alloc::vec::Vec;
+use codec::Codec;
+pub use pallet_pogo::{BondLedger, Role, SubmissionId, SubmissionView, TaskId, TaskView, VerifierDuty};
+use pogo_primitives::Hash;
+
+polkadot_sdk::sp_api::decl_runtime_apis! {
+    /// Read access to pallet-pogo.
+    pub trait PogoApi<AccountId, Balance, BlockNumber>
+    where
+        AccountId: Codec,
+        Balance: Codec,
+        BlockNumber: Codec,
+    {
+        /// Every task id, ascending.
+        fn task_ids() -> Vec<TaskId>;
+        /// A task.
+        fn task(task: TaskId) -> Option<TaskView<AccountId, Balance, BlockNumber>>;
+        /// A task's current state root (provisional while its last round is in the fraud window).
+        fn state_root(task: TaskId) -> Option<Hash>;
+        /// An unsettled submission.
+        fn submission(submission: SubmissionId) -> Option<SubmissionView<AccountId, Balance, BlockNumber>>;
+        /// The unsettled submissions of a task.
+        fn pending_submissions(task: TaskId) -> Vec<SubmissionView<AccountId, Balance, BlockNumber>>;
+        /// The round seed for `miner`'s next round of `task` (fixes every step's batch).
+        fn round_seed(task: TaskId, miner: AccountId) -> Option<Hash>;
+        /// What `verifier` must check for `submission`, once the challenge is fixed.
+        fn verifier_duty(submission: SubmissionId, verifier: AccountId) -> Option<VerifierDuty>;
+        /// An account's bond in a role.
+        fn bond(who: AccountId, role: Role) -> Option<BondLedger<Balance, BlockNumber>>;
+    }
+}
