@@ -146,4 +146,4 @@ done
 # shellcheck source=scripts/env.sh
 source "$ROOT/scripts/env.sh"
 mkdir -p "$CARGO_TARGET_DIR"
-say "done. Build cache: $CARGO_TARGET_DIR. Next: scripts/test.sh (tests) or scripts/dev.sh (dev chain)."
+say "done. Build cache: $CARGO_TARGET_DIR. Next: scripts/test.sh"

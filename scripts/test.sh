@@ -7,6 +7,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$POGO_ROOT"
 
 declare -a SUMMARY=()
+LOG_DIR="$(mktemp -d)"
+trap 'rm -rf "$LOG_DIR"' EXIT
+SKIPPED=0
 tier() { # tier NAME COMMAND...
   local name="$1"; shift
   local t0=$SECONDS
@@ -18,6 +21,7 @@ tier() { # tier NAME COMMAND...
 }
 skip() { # skip NAME REASON
   echo "=== tier: $1 — skipped: $2"
+  SKIPPED=$((SKIPPED + 1))
   SUMMARY+=("$(printf '%-22s skipped: %s' "$1" "$2")")
 }
 
@@ -26,8 +30,10 @@ core() {
   # arithmetic) are denied in pogo-primitives and everything on chain.
   cargo clippy --profile "$POGO_PROFILE" -p pogo-primitives --lib --no-default-features -- -D warnings
   scripts/cargo.sh clippy -- -D warnings
-  # Unit, integration and doc tests, and every criterion bench once in test mode.
-  scripts/cargo.sh test
+  # The protocol crate builds for the runtime's wasm target, without std.
+  cargo check --profile "$POGO_PROFILE" -p pogo-primitives --no-default-features --target wasm32v1-none
+  # Unit, integration and benchmark tests (pallet benchmarks run as tests), criterion benches once.
+  scripts/cargo.sh test 2>&1 | tee "$LOG_DIR/core.log"
 }
 
 tier "core + pallet" core
@@ -41,3 +47,9 @@ skip "zombienet" "no zombienet network yet, and no relay-chain binary (polkadot)
 echo
 echo "=== summary (profile $POGO_PROFILE, target dir $CARGO_TARGET_DIR)"
 printf '%s\n' "${SUMMARY[@]}"
+# One closing line over every cargo test binary that ran.
+passed=0; failed=0
+while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
+  cat "$LOG_DIR"/*.log | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
+echo "tests: $passed passed, $failed failed, $SKIPPED skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -3,7 +3,13 @@
 //!
 //! Set-up code panics on failure, the FRAME convention for benchmarks (never compiled into a production
 //! runtime, which is built without `runtime-benchmarks`).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::panic
+)]
 
 use super::*;
 use crate::pallet::Pallet as Pogo;

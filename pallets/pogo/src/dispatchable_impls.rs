@@ -34,6 +34,7 @@ impl<T: Config> Pallet<T> {
                 window_ok(params.reveal_window) &&
                 params.tolerance.max_off_by_one_ppm <= 1_000_000 &&
                 params.tolerance.max_off_by_more_ppm <= 1_000_000 &&
+                params.tolerance.max_scale_error_ppm <= 1_000_000 &&
                 params.min_improvement_ppm <= 1_000_000 &&
                 params.samples.steps > 0,
             Error::<T>::InvalidTaskParams
@@ -298,9 +299,13 @@ impl<T: Config> Pallet<T> {
             task.round = sub.round;
             task.steps_done = u64::from(sub.round).saturating_mul(u64::from(task.spec.steps_per_round));
             Self::deposit_event(Event::StateRootReverted { task: task_id, state_root: task.state_root });
-            // Everything built on the overturned root (or waiting on it) is voided.
+            // Everything built on the overturned root (or waiting on it) is voided. Earlier rounds, still
+            // in their own fraud window, are what this round was built on: they stay accepted.
             for other in PendingByTask::<T>::get(task_id) {
                 if let Some(o) = Submissions::<T>::get(other) {
+                    if o.round < sub.round {
+                        continue;
+                    }
                     Self::release_assignments(&o);
                     Self::release_risk(Role::Miner, &o.miner, o.bond);
                     Self::remove_submission(other, o, &mut task);

@@ -17,6 +17,16 @@ use sp_runtime::{
     Perbill,
 };
 
+/// Whether a challenge's randomness is available.
+pub(crate) enum ChallengeRandomness {
+    /// The value to use.
+    Ready(pogo_primitives::Hash),
+    /// The target epoch has not been reached.
+    NotYet,
+    /// The target epoch's value was pruned: the round can no longer be challenged.
+    Pruned,
+}
+
 /// Which revealed verdicts are on the winning side.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Winner {
@@ -44,7 +54,17 @@ impl<T: Config> Pallet<T> {
         match sub.phase {
             Phase::AwaitingChallenge => {
                 let target = sub.relay_epoch.saturating_add(T::ChallengeEpochDelay::get());
-                let randomness = Self::challenge_randomness(target).ok_or(Error::<T>::ChallengeNotReady)?;
+                let randomness = match Self::challenge_randomness(target) {
+                    ChallengeRandomness::Ready(r) => r,
+                    ChallengeRandomness::NotYet => return Err(Error::<T>::ChallengeNotReady.into()),
+                    ChallengeRandomness::Pruned => {
+                        // Liveness: nobody advanced the round while its randomness was kept; it can
+                        // no longer be challenged fairly, so it expires (no pay, no slash).
+                        Self::expire(id, sub, &mut task);
+                        Tasks::<T>::insert(task_id, task);
+                        return Ok(().into());
+                    },
+                };
                 let challenge = challenge_seed(&randomness, id);
                 sub.challenge = Some(challenge);
                 let drawn = Self::draw_verifiers(id, &mut sub, 0, task.params.verifiers);
@@ -107,20 +127,25 @@ impl<T: Config> Pallet<T> {
     }
 
     /// The randomness of epoch `target`, or of the first recorded epoch after it when no block of the
-    /// parachain saw `target` (chain halted); `None` while `target` has not been reached.
-    pub(crate) fn challenge_randomness(target: u64) -> Option<pogo_primitives::Hash> {
-        let last = LastRecordedEpoch::<T>::get()?;
+    /// parachain saw `target` (chain halted). Retained epochs are `(last − retention, last]`; a target
+    /// older than that is [`ChallengeRandomness::Pruned`], never replaced by a later epoch's value (that
+    /// would let the caller's timing choose the challenge).
+    pub(crate) fn challenge_randomness(target: u64) -> ChallengeRandomness {
+        let Some(last) = LastRecordedEpoch::<T>::get() else { return ChallengeRandomness::NotYet };
+        if target > last {
+            return ChallengeRandomness::NotYet;
+        }
+        if target.saturating_add(T::RandomnessRetention::get()) <= last {
+            return ChallengeRandomness::Pruned;
+        }
         let mut epoch = target;
         while epoch <= last {
             if let Some(r) = EpochRandomness::<T>::get(epoch) {
-                return Some(r);
+                return ChallengeRandomness::Ready(r);
             }
             epoch = epoch.saturating_add(1);
-            if epoch > target.saturating_add(T::RandomnessRetention::get()) {
-                break;
-            }
         }
-        None
+        ChallengeRandomness::Pruned
     }
 
     /// Draws up to `count` verifiers at `level` from the snapshot, skipping anyone already assigned or
@@ -183,8 +208,8 @@ impl<T: Config> Pallet<T> {
         }
         let mut outcome = tally(assigned, positive, negative, Ratio::TWO_THIRDS, Ratio::ONE_THIRD);
         // Dispute narrowing: a level-0 verifier that found a bad gradient is not simply outvoted; the
-        // escalation set recomputes the steps it named.
-        if outcome == Outcome::Accept && sub.level == 0 && task.params.escalation_verifiers > 0 {
+        // escalation set recomputes the steps it named (also when level 0 was merely undecided).
+        if outcome != Outcome::Reject && sub.level == 0 && task.params.escalation_verifiers > 0 {
             for a in sub.assigned.iter() {
                 if let Some(Verdict::Negative(NegativeReason::BadGradient { step })) =
                     Attestations::<T>::get(id, &a.who).and_then(|att| att.revealed)
@@ -261,12 +286,12 @@ impl<T: Config> Pallet<T> {
                 None => (Perbill::zero(), false),
                 Some(None) => (T::NonRevealSlash::get(), false),
                 Some(Some(v)) => {
-                    let on_winning = match (winner, v) {
-                        (Winner::Nobody, _) => true,
-                        (Winner::Positive, Verdict::Positive) => true,
-                        (Winner::Negative, Verdict::Negative(_)) => true,
-                        _ => false,
-                    };
+                    let on_winning = matches!(
+                        (winner, v),
+                        (Winner::Nobody, _) |
+                            (Winner::Positive, Verdict::Positive) |
+                            (Winner::Negative, Verdict::Negative(_))
+                    );
                     if on_winning { (Perbill::zero(), true) } else { (T::LosingVoteSlash::get(), false) }
                 },
             };

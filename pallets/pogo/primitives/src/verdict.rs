@@ -4,8 +4,8 @@
 //!   SCALE(verdict) || salt)` with a fresh 32-byte salt, then reveals `(verdict, salt)`; nobody can copy a
 //!   verdict before the reveal phase.
 //! * Tally over the stake *assigned* to the submission (snapshot values): accept when
-//!   `positive · 3 ≥ assigned · 2`, reject when `negative · 3 ≥ assigned · 1` (thresholds are task
-//!   parameters as exact ratios, default 2/3 and 1/3); otherwise the round is undecided (escalated once,
+//!   `positive · 3 ≥ assigned · 2`, reject when `negative · 3 ≥ assigned · 1` (protocol constants
+//!   [`Ratio::TWO_THIRDS`] and [`Ratio::ONE_THIRD`], exact ratios); otherwise the round is undecided (escalated once,
 //!   then expired). Comparisons are exact 256-bit products, no rounding.
 
 use crate::hash::{finish, Domain, Hash};
@@ -129,7 +129,7 @@ mod tests {
         assert!(!t.reached_by(199_999, 300_000));
         assert!(t.reached_by(200_000, 300_000));
         assert!(t.reached_by(u128::MAX, u128::MAX));
-        assert!(!t.reached_by(u128::MAX / 3 * 2 - 1, u128::MAX - u128::MAX % 3));
+        assert!(!t.reached_by(u128::MAX / 3 * 2 - 1, u128::MAX)); // 3 divides 2^128 - 1
         assert!(Ratio::ONE_THIRD.reached_by(u128::MAX / 3 + 1, u128::MAX));
         assert!(!Ratio::ONE_THIRD.reached_by(u128::MAX / 3 - 1, u128::MAX));
     }

@@ -1,6 +1,11 @@
 //! Tests, split by theme. Every test runs inside `mock::test`, which checks the pallet's invariants
 //! after it.
 
+mod api;
+mod attestations;
+mod bonds;
+mod errors;
 mod helpers;
 mod scenarios;
+mod submissions;
 mod tasks;

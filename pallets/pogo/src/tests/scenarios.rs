@@ -38,7 +38,7 @@ fn accepted_round_advances_the_root_and_pays_after_the_fraud_window() {
         fix_challenge(id);
         let verifiers = assigned(id);
         assert_eq!(verifiers.len(), 3);
-        let before: Vec<u64> = verifiers.iter().map(|v| Balances::free_balance(v)).collect();
+        let before: Vec<u64> = verifiers.iter().map(Balances::free_balance).collect();
         vote_and_tally(id, &[P, P, P]);
         let t = Tasks::<Test>::get(task).unwrap();
         assert_eq!(t.state_root, c.final_root);
@@ -346,7 +346,7 @@ fn challenge_uses_the_randomness_of_its_target_epoch_whenever_advance_is_called(
 #[test]
 fn balances_are_conserved_over_a_rejected_round() {
     test(|| {
-        let total = |who: &[AccountId]| who.iter().map(|w| Balances::total_balance(w)).sum::<u64>();
+        let total = |who: &[AccountId]| who.iter().map(Balances::total_balance).sum::<u64>();
         let mut everyone = vec![OWNER, MINER, MINER2, REPORTER, TREASURY];
         everyone.extend(VERIFIERS);
         let (_task, id, _b, _c, _t) = submitted(None);
@@ -354,5 +354,37 @@ fn balances_are_conserved_over_a_rejected_round() {
         fix_challenge(id);
         vote_and_tally(id, &[BAD, BAD, P]);
         assert_eq!(total(&everyone), before, "slashes move funds to the treasury, nothing is lost");
+    });
+}
+
+#[test]
+fn a_round_nobody_advanced_until_its_randomness_was_pruned_expires() {
+    test(|| {
+        let (task, id, _b, _c, _t) = submitted(None);
+        // relay epoch 10 at submission: target 12; retention 8 keeps (last - 8, last]
+        for block in 2..=12u64 {
+            MockRelay::advance_epochs(1);
+            run_to_block(block);
+        }
+        // last = 21: kept epochs are 14..=21, so the target epoch 12 is gone
+        assert_eq!(LastRecordedEpoch::<Test>::get(), Some(21));
+        assert!(EpochRandomness::<Test>::get(12).is_none());
+        advance(id);
+        assert!(Submissions::<Test>::get(id).is_none());
+        assert!(pogo_events().contains(&Event::RoundExpired { submission: id, task }));
+        assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().at_risk, 0);
+    });
+}
+
+#[test]
+fn a_halted_chain_uses_the_first_epoch_it_saw_after_the_target() {
+    test(|| {
+        let (_task, id, _b, _c, _t) = submitted(None);
+        // the parachain saw no block in epochs 11..=12: the first recorded after 12 is 13
+        MockRelay::set(Some((13, [42; 32])));
+        run_to_block(2);
+        advance(id);
+        let expected = pogo_primitives::seed::challenge_seed(&[42; 32], id);
+        assert_eq!(Submissions::<Test>::get(id).unwrap().challenge, Some(expected));
     });
 }

@@ -1,0 +1,320 @@
+//! Submitting rounds: deposit, miner stake at risk, committed task escrow, the verifier stake snapshot,
+//! several rounds on one base, stale rounds once another is accepted, and what a proven fraud voids.
+
+use super::helpers::*;
+use crate::{mock::*, *};
+use frame_support::{assert_noop, assert_ok};
+use pogo_primitives::{builder::RoundBuilder, verdict::Verdict, MerkleTree, RoundCommitment};
+use polkadot_sdk::frame_support;
+
+const P: Option<Verdict> = Some(Verdict::Positive);
+
+fn signed(who: AccountId) -> RuntimeOrigin {
+    RuntimeOrigin::signed(who)
+}
+
+fn submit(miner: AccountId, task: TaskId, c: &RoundCommitment) -> SubmissionId {
+    let id = NextSubmissionId::<Test>::get();
+    assert_ok!(Pogo::submit_round(signed(miner), task, c.clone(), locator()));
+    id
+}
+
+/// Fixes the challenge (when needed), has every assigned verifier vote positive and tallies.
+fn accept(id: SubmissionId) -> u64 {
+    if Submissions::<Test>::get(id).unwrap().phase == Phase::AwaitingChallenge {
+        fix_challenge(id);
+    }
+    vote(id, &[P, P, P]);
+    assert_ok!(Pogo::advance(signed(REPORTER), id));
+    match Submissions::<Test>::get(id).unwrap().phase {
+        Phase::Accepted(at) => at,
+        other => unreachable!("not accepted: {other:?}"),
+    }
+}
+
+/// The round after `prev` (global steps 7..=12), from `prev`'s final state.
+fn next_round(
+    prev: &RoundBuilder,
+    seed: usize,
+    tamper: Option<(usize, usize)>,
+) -> (RoundBuilder, RoundCommitment, MerkleTree) {
+    build_round(prev.weights().to_vec(), prev.slots().to_vec(), 7, seed, tamper)
+}
+
+#[test]
+fn submit_round_holds_the_deposit_puts_the_bond_at_risk_and_commits_escrow() {
+    test(|| {
+        let task = create_task();
+        bond_all();
+        MockRelay::advance_epochs(3);
+        run_to_block(4);
+        let (_b, c, _t) = first_round(0, None);
+        let free = Balances::free_balance(MINER);
+        let id = submit(MINER, task, &c);
+        assert_eq!(NextSubmissionId::<Test>::get(), id + 1);
+        // storage deposit
+        assert_eq!(Pogo::held(HoldReason::SubmissionDeposit, &MINER), 5);
+        assert_eq!(Balances::free_balance(MINER), free - 5);
+        // miner_bond at risk, nothing moved
+        assert_eq!(
+            MinerBonds::<Test>::get(MINER).unwrap(),
+            BondLedger { held: 5_000, at_risk: 2_000, unbonding: None }
+        );
+        assert_eq!(Pogo::held(HoldReason::MinerBond, &MINER), 5_000);
+        // reward + verifier_pay · (verifiers + escalation_verifiers) = 1,000 + 50 · 6
+        let t = Tasks::<Test>::get(task).unwrap();
+        assert_eq!((t.escrow, t.committed, t.pending), (20_000, 1_300, 1));
+        assert_eq!(Pogo::held(HoldReason::TaskEscrow, &OWNER), 20_000);
+        assert_eq!(PendingByTask::<Test>::get(task).into_inner(), vec![id]);
+        let s = Submissions::<Test>::get(id).unwrap();
+        assert_eq!((s.task, s.miner, s.round, s.level), (task, MINER, 0, 0));
+        assert_eq!((s.bond, s.deposit, s.escrow), (2_000, 5, 1_300));
+        assert_eq!((s.submitted_at, s.relay_epoch), (4, 13));
+        assert_eq!(s.phase, Phase::AwaitingChallenge);
+        assert_eq!(s.commitment, c);
+        assert_eq!(s.locator, locator());
+        assert!(s.challenge.is_none() && s.assigned.is_empty());
+        assert!(pogo_events().contains(&Event::RoundSubmitted {
+            submission: id,
+            task,
+            miner: MINER,
+            round: 0,
+            base_root: c.base_root,
+            final_root: c.final_root,
+        }));
+    });
+}
+
+#[test]
+fn committed_escrow_counts_reward_and_pay_for_both_levels() {
+    test(|| {
+        let mut p = params();
+        (p.reward, p.verifier_pay, p.verifiers, p.escalation_verifiers) = (700, 30, 2, 5);
+        // one round costs 700 + 30 · 7 = 910: room for exactly two
+        assert_ok!(Pogo::create_task(signed(OWNER), spec(), p, initial_root(), dataset(), 1_820));
+        bond_all();
+        let (_b, c, _t) = first_round(0, None);
+        submit(MINER, 0, &c);
+        assert_eq!(Tasks::<Test>::get(0).unwrap().committed, 910);
+        submit(MINER2, 0, &c);
+        assert_eq!(Tasks::<Test>::get(0).unwrap().committed, 1_820);
+        assert_noop!(Pogo::submit_round(signed(MINER), 0, c.clone(), locator()), Error::<Test>::TaskUnderfunded);
+        // a top-up makes room for one more
+        assert_ok!(Pogo::top_up(signed(OWNER), 0, 910));
+        submit(MINER, 0, &c);
+        assert_eq!(Tasks::<Test>::get(0).unwrap().committed, 2_730);
+    });
+}
+
+#[test]
+fn snapshot_excludes_the_miner_and_verifiers_below_the_minimum_bond() {
+    test(|| {
+        let task = create_task();
+        bond_all();
+        // the miner also verifies
+        assert_ok!(Pogo::bond(signed(MINER), Role::Verifier, 3_000));
+        // active bond 50 < MinVerifierBond; 100 is exactly the minimum; 700 counts its active part
+        assert_ok!(Pogo::unbond(signed(VERIFIERS[0]), Role::Verifier, 950));
+        assert_ok!(Pogo::unbond(signed(VERIFIERS[1]), Role::Verifier, 900));
+        assert_ok!(Pogo::unbond(signed(VERIFIERS[2]), Role::Verifier, 300));
+        let (_b, c, _t) = first_round(0, None);
+        let id = submit(MINER, task, &c);
+        let expected: Vec<(AccountId, u64)> = vec![
+            (VERIFIERS[1], 100),
+            (VERIFIERS[2], 700),
+            (VERIFIERS[3], 1_000),
+            (VERIFIERS[4], 1_000),
+            (VERIFIERS[5], 1_000),
+            (VERIFIERS[6], 1_000),
+            (VERIFIERS[7], 1_000),
+        ];
+        assert_eq!(Snapshots::<Test>::get(id).unwrap().into_inner(), expected);
+        // another miner's snapshot includes the first miner as a verifier, in account order
+        let id2 = submit(MINER2, task, &c);
+        let mut with_miner = vec![(MINER, 3_000)];
+        with_miner.extend(expected);
+        assert_eq!(Snapshots::<Test>::get(id2).unwrap().into_inner(), with_miner);
+        // the miner is never drawn for its own round
+        fix_challenge(id);
+        assert!(!Submissions::<Test>::get(id).unwrap().assigned.iter().any(|a| a.who == MINER));
+    });
+}
+
+#[test]
+fn several_miners_submit_on_the_same_base() {
+    test(|| {
+        let task = create_task();
+        bond_all();
+        let (_b0, c0, _t0) = first_round(0, None);
+        let (_b1, c1, _t1) = first_round(1, None);
+        assert_eq!(c0.base_root, c1.base_root);
+        assert_ne!(c0.final_root, c1.final_root);
+        let a = submit(MINER, task, &c0);
+        let b = submit(MINER2, task, &c1);
+        // the same miner may submit again while its free bond covers it (5,000: two rounds of 2,000)
+        let c = submit(MINER, task, &c1);
+        assert_noop!(
+            Pogo::submit_round(signed(MINER), task, c0.clone(), locator()),
+            Error::<Test>::InsufficientFreeBond
+        );
+        assert_eq!(PendingByTask::<Test>::get(task).into_inner(), vec![a, b, c]);
+        let t = Tasks::<Test>::get(task).unwrap();
+        assert_eq!((t.pending, t.committed, t.round, t.state_root), (3, 3 * 1_300, 0, initial_root()));
+        assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().at_risk, 4_000);
+        assert_eq!(MinerBonds::<Test>::get(MINER2).unwrap().at_risk, 2_000);
+        assert_eq!(Pogo::held(HoldReason::SubmissionDeposit, &MINER), 10);
+        assert_eq!(Pogo::held(HoldReason::SubmissionDeposit, &MINER2), 5);
+        for id in [a, b, c] {
+            assert_eq!(Submissions::<Test>::get(id).unwrap().round, 0);
+        }
+    });
+}
+
+#[test]
+fn accepting_a_round_marks_the_others_on_the_old_base_stale() {
+    test(|| {
+        let task = create_task();
+        bond_all();
+        let (b0, c0, _t0) = first_round(0, None);
+        let (_b1, c1, _t1) = first_round(1, None);
+        let a = submit(MINER, task, &c0);
+        let b = submit(MINER2, task, &c1);
+        fix_challenge(a);
+        // the other round is under verification too: its verifiers have stake at risk and committed
+        assert_ok!(Pogo::advance(signed(REPORTER), b));
+        let b_verifiers = assigned(b);
+        let v = b_verifiers[0];
+        assert_ok!(Pogo::commit_verdict(signed(v), b, commitment_of(b, v, &Verdict::Positive)));
+        let miner2_free = Balances::free_balance(MINER2);
+
+        accept(a);
+
+        assert!(pogo_events().contains(&Event::RoundStale { submission: b, task }));
+        assert!(Submissions::<Test>::get(b).is_none());
+        assert!(Snapshots::<Test>::get(b).is_none());
+        assert_eq!(Attestations::<Test>::iter_prefix(b).count(), 0);
+        // no pay, no slash: bond released, deposit back
+        assert_eq!(MinerBonds::<Test>::get(MINER2).unwrap(), BondLedger { held: 5_000, at_risk: 0, unbonding: None });
+        assert_eq!(Balances::free_balance(MINER2), miner2_free + 5);
+        for v in VERIFIERS {
+            let l = VerifierBonds::<Test>::get(v).unwrap();
+            assert_eq!(l.at_risk, 0, "verifier {v} released");
+            assert_eq!(l.held, 1_000, "verifier {v} not slashed");
+        }
+        // only the accepted round's reward stays committed
+        let t = Tasks::<Test>::get(task).unwrap();
+        assert_eq!((t.pending, t.committed, t.round, t.state_root), (1, 1_000, 1, c0.final_root));
+        assert_eq!(PendingByTask::<Test>::get(task).into_inner(), vec![a]);
+
+        // a round on the new root is accepted for the next round number, one on the old root is not
+        assert_noop!(Pogo::submit_round(signed(MINER2), task, c1, locator()), Error::<Test>::WrongBaseRoot);
+        let (_b2, c2, _t2) = next_round(&b0, 2, None);
+        assert_eq!(c2.base_root, c0.final_root);
+        let d = submit(MINER2, task, &c2);
+        assert_eq!(Submissions::<Test>::get(d).unwrap().round, 1);
+    });
+}
+
+#[test]
+fn rounds_built_on_the_accepted_root_are_not_stale() {
+    test(|| {
+        let task = create_task();
+        bond_all();
+        let (b0, c0, _t0) = first_round(0, None);
+        let a = submit(MINER, task, &c0);
+        accept(a);
+        // two rounds on the provisional root; accepting one makes the other stale, not the first round
+        let (_b1, c1, _t1) = next_round(&b0, 1, None);
+        let (_b2, c2, _t2) = next_round(&b0, 2, None);
+        let x = submit(MINER2, task, &c1);
+        let y = submit(MINER2, task, &c2);
+        accept(x);
+        assert!(pogo_events().contains(&Event::RoundStale { submission: y, task }));
+        assert!(matches!(Submissions::<Test>::get(a).unwrap().phase, Phase::Accepted(_)));
+        assert!(matches!(Submissions::<Test>::get(x).unwrap().phase, Phase::Accepted(_)));
+        let t = Tasks::<Test>::get(task).unwrap();
+        assert_eq!((t.round, t.steps_done, t.state_root, t.pending), (2, 12, c1.final_root, 2));
+    });
+}
+
+#[test]
+fn paused_task_still_settles_its_pending_rounds() {
+    test(|| {
+        let (task, id, _b, c, _t) = submitted(None);
+        assert_ok!(Pogo::set_task_status(signed(OWNER), task, TaskStatus::Paused));
+        let final_at = accept(id);
+        assert_eq!(Tasks::<Test>::get(task).unwrap().state_root, c.final_root);
+        run_to_block(final_at);
+        let free = Balances::free_balance(MINER);
+        assert_ok!(Pogo::advance(signed(REPORTER), id));
+        assert_eq!(Balances::free_balance(MINER), free + 1_000 + 5);
+        assert_ok!(Pogo::close_task(signed(OWNER), task));
+    });
+}
+
+#[test]
+fn fraud_on_a_later_round_keeps_the_earlier_accepted_round() {
+    test(|| {
+        let task = create_task();
+        bond_all();
+        // round 0 is honest and accepted; round 1, built on it, is accepted too but tampered
+        let (b0, c0, _t0) = first_round(0, None);
+        let a = submit(MINER, task, &c0);
+        let a_final_at = accept(a);
+        let (b1, c1, t1) = next_round(&b0, 1, Some((1, 10)));
+        let b = submit(MINER2, task, &c1);
+        accept(b);
+        assert_eq!(Tasks::<Test>::get(task).unwrap().round, 2);
+        let (_b2, c2, _t2) = build_round(b1.weights().to_vec(), b1.slots().to_vec(), 13, 2, None);
+        let c = submit(MINER, task, &c2);
+
+        assert_ok!(Pogo::report_fraud(signed(REPORTER), b, Box::new(b1.fraud_proof(&t1, 0, 0).unwrap())));
+
+        // back to round 0's result; round 0 stays accepted in its own fraud window, round 2 is voided
+        let t = Tasks::<Test>::get(task).unwrap();
+        assert_eq!((t.state_root, t.round, t.steps_done), (c0.final_root, 1, 6));
+        assert!(pogo_events().contains(&Event::StateRootReverted { task, state_root: c0.final_root }));
+        assert!(pogo_events().contains(&Event::RoundVoided { submission: c, task }));
+        assert!(!pogo_events().contains(&Event::RoundVoided { submission: a, task }));
+        assert_eq!(Submissions::<Test>::get(a).unwrap().phase, Phase::Accepted(a_final_at));
+        assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().at_risk, 2_000, "round 0's bond stays at risk");
+        assert_eq!(PendingByTask::<Test>::get(task).into_inner(), vec![a]);
+        // round 0 is still finalized and paid once its window closes
+        run_to_block(a_final_at);
+        let free = Balances::free_balance(MINER);
+        assert_ok!(Pogo::advance(signed(REPORTER), a));
+        assert_eq!(Balances::free_balance(MINER), free + 1_000 + 5);
+        assert_eq!(Tasks::<Test>::get(task).unwrap().state_root, c0.final_root);
+    });
+}
+
+#[test]
+fn fraud_on_an_earlier_round_voids_the_accepted_rounds_built_on_it() {
+    test(|| {
+        let task = create_task();
+        bond_all();
+        // round 0 tampered in leaf 0, segment 0; round 1 accepted on top of it
+        let (b0, c0, t0) = first_round(0, Some((1, 10)));
+        let a = submit(MINER, task, &c0);
+        accept(a);
+        let (_b1, c1, _t1) = next_round(&b0, 1, None);
+        let b = submit(MINER2, task, &c1);
+        accept(b);
+        let miner2_free = Balances::free_balance(MINER2);
+
+        assert_ok!(Pogo::report_fraud(signed(REPORTER), a, Box::new(b0.fraud_proof(&t0, 0, 0).unwrap())));
+
+        let t = Tasks::<Test>::get(task).unwrap();
+        assert_eq!((t.state_root, t.round, t.steps_done, t.pending, t.committed), (initial_root(), 0, 0, 0, 0));
+        assert!(pogo_events().contains(&Event::RoundVoided { submission: b, task }));
+        assert!(Submissions::<Test>::get(b).is_none());
+        // the voided round's miner keeps its bond and deposit but gets no reward
+        assert_eq!(MinerBonds::<Test>::get(MINER2).unwrap(), BondLedger { held: 5_000, at_risk: 0, unbonding: None });
+        assert_eq!(Balances::free_balance(MINER2), miner2_free + 5);
+        assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().held, 3_000, "fraudulent miner slashed");
+        // the task takes round 0 again
+        let (_b, c, _t) = first_round(3, None);
+        let id = submit(MINER2, task, &c);
+        assert_eq!(Submissions::<Test>::get(id).unwrap().round, 0);
+    });
+}
