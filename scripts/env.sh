@@ -26,4 +26,4 @@ if [ -n "$POGO_TORCH_LIB" ]; then
 fi
 # The one feature set of every build (tests, benches, node binary). Later crates add
 # runtime-benchmarks/try-runtime here, and nowhere else.
-export POGO_FEATURES="${POGO_FEATURES:-pallet-pogo/runtime-benchmarks,pallet-pogo/try-runtime}"
+export POGO_FEATURES="${POGO_FEATURES:-pogo-node/runtime-benchmarks,pogo-node/try-runtime,pogo-node/fast-runtime}"

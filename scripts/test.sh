@@ -25,24 +25,48 @@ skip() { # skip NAME REASON
   SUMMARY+=("$(printf '%-22s skipped: %s' "$1" "$2")")
 }
 
-core() {
-  # Lints first (cheap, no_std and std): the runtime-side rules (no unwrap/expect/indexing/unchecked
-  # arithmetic) are denied in pogo-primitives and everything on chain.
+lint() {
+  # The runtime-side rules (no unwrap/expect/indexing/unchecked arithmetic/panic) are denied in the
+  # protocol crate, the pallet and its runtime API: no_std as in the runtime, and with every target.
   cargo clippy --profile "$POGO_PROFILE" -p pogo-primitives --lib --no-default-features -- -D warnings
-  scripts/cargo.sh clippy -- -D warnings
-  # The protocol crate builds for the runtime's wasm target, without std.
+  cargo clippy --profile "$POGO_PROFILE" -p pogo-primitives -p pallet-pogo -p pogo-runtime-api --all-targets \
+    --features pallet-pogo/runtime-benchmarks,pallet-pogo/try-runtime -- -D warnings
+  # The protocol crate builds for the runtime's wasm target.
   cargo check --profile "$POGO_PROFILE" -p pogo-primitives --no-default-features --target wasm32v1-none
-  # Unit, integration and benchmark tests (pallet benchmarks run as tests), criterion benches once.
-  scripts/cargo.sh test 2>&1 | tee "$LOG_DIR/core.log"
+  # The worker (its own workspace).
+  cargo clippy --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --all-targets -- -D warnings
 }
 
-tier "core + pallet" core
+build() {
+  # Everything, once: crates, tests, benches, examples, the runtime's wasm, the node binary, the worker.
+  scripts/cargo.sh build
+}
 
-# Later tiers: each issue that brings the crate replaces its skip line with the tier.
-skip "runtime" "no runtime crate in the workspace yet (issue 5 adds it)"
-skip "node + client" "no node or polkadot.js client tests yet (issue 5 adds them)"
-skip "worker e2e" "no off-chain worker yet (issue 6 adds it)"
-skip "zombienet" "no zombienet network yet, and no relay-chain binary (polkadot) on PATH"
+unit() {
+  # Unit and integration tests of every crate (pallet benchmarks run as tests; runtime presets, metadata
+  # and weight limits; the worker's engine on the real data sets), criterion benches once each.
+  scripts/cargo.sh test 2>&1 | tee "$LOG_DIR/unit.log"
+}
+
+client() {
+  # polkadot.js against `pogo-node --dev` (started on a free port, stopped by PID).
+  scripts/client-test.sh 2>&1 | tee "$LOG_DIR/client.log"
+}
+
+tier "lint" lint
+tier "build" build
+tier "unit: primitives, pallet, runtime, worker" unit
+if command -v node >/dev/null && [ -f tests/client/package.json ]; then
+  tier "node + client (polkadot.js)" client
+else
+  skip "node + client (polkadot.js)" "Node.js or tests/client missing (run scripts/setup.sh)"
+fi
+skip "worker e2e" "miner and verifier processes arrive with the next worker issue (the engine's tests run in the unit tier)"
+if command -v polkadot >/dev/null && [ -d zombienet ]; then
+  skip "zombienet" "zombienet networks arrive with issue 8"
+else
+  skip "zombienet" "no zombienet network yet, and no relay-chain binary (polkadot) on PATH"
+fi
 
 echo
 echo "=== summary (profile $POGO_PROFILE, target dir $CARGO_TARGET_DIR)"
@@ -50,6 +74,12 @@ printf '%s\n' "${SUMMARY[@]}"
 # One closing line over every cargo test binary that ran.
 passed=0; failed=0
 while read -r p f; do passed=$((passed + p)); failed=$((failed + f)); done < <(
-  cat "$LOG_DIR"/*.log | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
+  cat "$LOG_DIR"/*.log 2>/dev/null | sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p')
+# node --test (TAP): "# pass N" and "# fail N"
+for f in "$LOG_DIR"/client.log; do
+  [ -f "$f" ] || continue
+  p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$f" | tail -n1); f2=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$f" | tail -n1)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f2:-0}))
+done
 echo "tests: $passed passed, $failed failed, $SKIPPED skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -3,7 +3,7 @@
 //! permissionless `advance` call; every step touches one submission and at most `MaxAssigned` verifiers
 //! (accepting a round also marks at most `MaxPendingPerTask` others stale).
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use frame_support::{dispatch::DispatchResultWithPostInfo, pallet_prelude::*, traits::Get};
 use pogo_primitives::{
@@ -37,6 +37,16 @@ enum Winner {
 }
 
 impl<T: Config> Pallet<T> {
+    /// The weight `advance` declares: its heaviest branch at this runtime's bounds (fixing a challenge
+    /// over `MaxVerifiers`, tallying `MaxAssigned` verifiers and marking `MaxPendingPerTask − 1` other
+    /// rounds stale, or finalizing). The call refunds down to the branch it took.
+    pub fn advance_worst_case_weight() -> Weight {
+        let others = T::MaxPendingPerTask::get().saturating_sub(1);
+        T::WeightInfo::advance_challenge(T::MaxVerifiers::get())
+            .max(T::WeightInfo::advance_tally(T::MaxAssigned::get(), others))
+            .max(T::WeightInfo::advance_finalize())
+    }
+
     fn now() -> frame_system::pallet_prelude::BlockNumberFor<T> {
         frame_system::Pallet::<T>::block_number()
     }
@@ -51,6 +61,7 @@ impl<T: Config> Pallet<T> {
         let task_id = sub.task;
         let mut task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
         let now = Self::now();
+        let actual: Weight;
         match sub.phase {
             Phase::AwaitingChallenge => {
                 let target = sub.relay_epoch.saturating_add(T::ChallengeEpochDelay::get());
@@ -60,11 +71,14 @@ impl<T: Config> Pallet<T> {
                     ChallengeRandomness::Pruned => {
                         // Liveness: nobody advanced the round while its randomness was kept; it can
                         // no longer be challenged fairly, so it expires (no pay, no slash).
+                        let weight = Self::tally_weight(&sub);
                         Self::expire(id, sub, &mut task);
                         Tasks::<T>::insert(task_id, task);
-                        return Ok(().into());
+                        return Ok(Some(weight).into());
                     },
                 };
+                let snapshot_len = Snapshots::<T>::decode_len(id).unwrap_or(0);
+                actual = T::WeightInfo::advance_challenge(u32::try_from(snapshot_len).unwrap_or(u32::MAX));
                 let challenge = challenge_seed(&randomness, id);
                 sub.challenge = Some(challenge);
                 let drawn = Self::draw_verifiers(id, &mut sub, 0, task.params.verifiers);
@@ -84,6 +98,7 @@ impl<T: Config> Pallet<T> {
                     .filter(|a| a.level == sub.level)
                     .all(|a| Attestations::<T>::contains_key(id, &a.who));
                 ensure!(now > until || all_committed, Error::<T>::TooEarly);
+                actual = Self::tally_weight(&sub);
                 let until = now.saturating_add(task.params.reveal_window);
                 sub.phase = Phase::Revealing(until);
                 Submissions::<T>::insert(id, sub);
@@ -96,10 +111,12 @@ impl<T: Config> Pallet<T> {
                     .filter(|a| a.level == sub.level)
                     .all(|a| Attestations::<T>::get(id, &a.who).is_none_or(|att| att.revealed.is_some()));
                 ensure!(now > until || all_revealed, Error::<T>::TooEarly);
+                actual = Self::tally_weight(&sub);
                 Self::decide(id, sub, &mut task);
             },
             Phase::Accepted(final_at) => {
                 ensure!(now >= final_at, Error::<T>::TooEarly);
+                actual = T::WeightInfo::advance_finalize();
                 let owed = task.params.reward;
                 let reward = Self::pay_from_escrow(&mut task, &sub.miner, owed);
                 Self::release_risk(Role::Miner, &sub.miner, sub.bond);
@@ -109,7 +126,15 @@ impl<T: Config> Pallet<T> {
             },
         }
         Tasks::<T>::insert(task_id, task);
-        Ok(().into())
+        Ok(Some(actual).into())
+    }
+
+    /// Weight of a tally-like step of `sub` (opening the reveal, deciding, expiring): its assigned
+    /// verifiers, and on acceptance the other pending rounds of its task marked stale.
+    fn tally_weight(sub: &SubmissionOf<T>) -> Weight {
+        let assigned = u32::try_from(sub.assigned.len()).unwrap_or(u32::MAX);
+        let others = PendingByTask::<T>::decode_len(sub.task).unwrap_or(0).saturating_sub(1);
+        T::WeightInfo::advance_tally(assigned, u32::try_from(others).unwrap_or(u32::MAX))
     }
 
     /// Records the relay chain's epoch randomness the first time a block sees its epoch, and prunes

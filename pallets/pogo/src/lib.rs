@@ -523,7 +523,7 @@ pub mod pallet {
         /// Moves a submission to its next phase: fixes the challenge, opens the reveal, tallies, escalates,
         /// expires, or finalizes an accepted round after its fraud window. Anyone may call it.
         #[pallet::call_index(10)]
-        #[pallet::weight(T::WeightInfo::advance_worst_case())]
+        #[pallet::weight(Pallet::<T>::advance_worst_case_weight())]
         pub fn advance(origin: OriginFor<T>, submission: SubmissionId) -> DispatchResultWithPostInfo {
             ensure_signed(origin)?;
             Self::do_advance(submission)

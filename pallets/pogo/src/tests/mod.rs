@@ -9,3 +9,4 @@ mod helpers;
 mod scenarios;
 mod submissions;
 mod tasks;
+mod weights;

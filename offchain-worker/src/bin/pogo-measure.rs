@@ -1,0 +1,199 @@
+//! `pogo-measure`: the engine's measurements for docs/worker.md.
+//!
+//!   pogo-measure settings                       the pinned libtorch settings, as libtorch reports them
+//!   pogo-measure tolerance [--out FILE.json]    disagreement of honest recomputations (repeats, threads,
+//!                                               batch sizes; CPU vs CUDA when a GPU is present)
+//!   pogo-measure quality [--out FILE.json] [--steps N]
+//!                                               codec error on real gradients; loss curves PoGO vs fp32
+//!
+//! Data come from `$POGO_DATA_DIR` (default `$HOME/.cache/pogo/data`, filled by scripts/setup.sh).
+
+use pogo_worker::{
+    measure::{compare, plain_curve, pogo_curve, CodecError, CurvePoint, Disagreement},
+    model::{GptConfig, Model},
+    pin_torch_settings, tasks, Engine,
+};
+use pogo_primitives::seed::batch;
+use serde::Serialize;
+use std::{error::Error, path::PathBuf};
+use tch::Device;
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+#[derive(Serialize)]
+struct ToleranceRow {
+    model: String,
+    params: usize,
+    scenario: String,
+    batch_size: usize,
+    trained_steps: u32,
+    samples: usize,
+    #[serde(flatten)]
+    disagreement: Disagreement,
+    off_by_one_ppm: f64,
+    off_by_more_ppm: f64,
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+fn write_json<T: Serialize>(out: Option<String>, value: &T) -> Result<()> {
+    let json = serde_json::to_string_pretty(value)?;
+    match out {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&path, json + "\n")?;
+            eprintln!("wrote {}", path.display());
+        },
+        None => println!("{json}"),
+    }
+    Ok(())
+}
+
+/// Trains `steps` PoGO steps (so later gradients are measured at a trained state, not only at init).
+fn trained<M: Model>(engine: &Engine<M>, steps: u32) -> Result<Vec<f32>> {
+    let w0 = engine.model().layout().init(&[1; 32]);
+    if steps == 0 {
+        return Ok(w0);
+    }
+    let spec = *engine.spec();
+    let slots = vec![vec![0.0f32; w0.len()]; spec.rule.slots()];
+    let mut b = pogo_primitives::builder::RoundBuilder::new(spec, w0, slots, 1).map_err(|e| format!("{e:?}"))?;
+    for s in 0..steps.min(spec.steps_per_round) {
+        engine.step(&mut b, &[2; 32], s)?;
+    }
+    Ok(b.weights().to_vec())
+}
+
+fn tolerance_rows<M: Model>(engine: &Engine<M>, rows: &mut Vec<ToleranceRow>) -> Result<()> {
+    let block = engine.spec().codec_block as usize;
+    let n = engine.spec().train_examples;
+    for trained_steps in [0u32, 20] {
+        let w = trained(engine, trained_steps)?;
+        for batch_size in [8usize, 32, 128] {
+            let mut repeat = Disagreement { bit_identical: true, ..Default::default() };
+            let mut threads = Disagreement { bit_identical: true, ..Default::default() };
+            let mut cuda = Disagreement { bit_identical: true, ..Default::default() };
+            let samples = 4;
+            for s in 0..samples {
+                let idx = batch(&[3; 32], s, batch_size as u32, n);
+                pin_torch_settings(2);
+                let a = engine.gradient_at(&w, &idx)?.values;
+                let b = engine.gradient_at(&w, &idx)?.values;
+                repeat.merge(&compare(&a, &b, block).map_err(|e| format!("{e:?}"))?);
+                pin_torch_settings(1);
+                let c = engine.gradient_at(&w, &idx)?.values;
+                threads.merge(&compare(&a, &c, block).map_err(|e| format!("{e:?}"))?);
+                pin_torch_settings(2);
+                if tch::Cuda::is_available() && engine.device() == Device::Cpu {
+                    let g = cuda_gradient(engine, &w, &idx)?;
+                    cuda.merge(&compare(&a, &g, block).map_err(|e| format!("{e:?}"))?);
+                }
+            }
+            let mut push = |scenario: &str, d: Disagreement| {
+                rows.push(ToleranceRow {
+                    model: engine.model().name().into(),
+                    params: engine.model().layout().len(),
+                    scenario: scenario.into(),
+                    batch_size,
+                    trained_steps,
+                    samples: samples as usize,
+                    off_by_one_ppm: d.off_by_one_ppm(),
+                    off_by_more_ppm: d.off_by_more_ppm(),
+                    disagreement: d,
+                });
+            };
+            push("repeat (2 threads, same process)", repeat);
+            push("1 vs 2 CPU threads", threads);
+            if cuda.codes > 0 {
+                push("CPU vs CUDA", cuda);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The same gradient on the GPU (the model is rebuilt there: engines are per device).
+fn cuda_gradient<M: Model>(engine: &Engine<M>, w: &[f32], idx: &[u64]) -> Result<Vec<f32>> {
+    let records = engine.data().train.records(idx)?;
+    let dev = Device::Cuda(0);
+    let batch = engine.model().batch(&records, dev)?;
+    let theta = tch::Tensor::from_slice(w).to_device(dev).set_requires_grad(true);
+    let loss = engine.model().loss(&theta, &batch);
+    loss.backward();
+    Ok(Vec::<f32>::try_from(&theta.grad().to_device(Device::Cpu))?)
+}
+
+#[derive(Serialize)]
+struct QualityReport {
+    model: String,
+    params: usize,
+    steps: u32,
+    codec_error_mean: CodecError,
+    codec_error_worst: CodecError,
+    pogo: Vec<CurvePoint>,
+    fp32: Vec<CurvePoint>,
+}
+
+fn quality<M: Model>(engine: &Engine<M>, steps: u32, eval_every: u32) -> Result<QualityReport> {
+    let w0 = engine.model().layout().init(&[1; 32]);
+    let (pogo, errors) = pogo_curve(engine, w0.clone(), &[5; 32], steps, eval_every)?;
+    let fp32 = plain_curve(engine, &w0, &[5; 32], steps, eval_every)?;
+    let n = errors.len().max(1) as f64;
+    let mean = CodecError {
+        relative_l2: errors.iter().map(|e| e.relative_l2).sum::<f64>() / n,
+        cosine: errors.iter().map(|e| e.cosine).sum::<f64>() / n,
+    };
+    let worst = CodecError {
+        relative_l2: errors.iter().map(|e| e.relative_l2).fold(0.0, f64::max),
+        cosine: errors.iter().map(|e| e.cosine).fold(1.0, f64::min),
+    };
+    Ok(QualityReport { model: engine.model().name().into(), params: engine.model().layout().len(), steps, codec_error_mean: mean, codec_error_worst: worst, pogo, fp32 })
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let settings = pin_torch_settings(2);
+    match args.first().map(String::as_str) {
+        Some("settings") => write_json(None, &settings),
+        Some("tolerance") => {
+            let mut rows = Vec::new();
+            let (m, d, s) = tasks::digits_task(None)?;
+            tolerance_rows(&Engine::new(m, d, s, Device::Cpu)?, &mut rows)?;
+            let (m, d, s) = tasks::text_task(None, GptConfig::SMALL)?;
+            tolerance_rows(&Engine::new(m, d, s, Device::Cpu)?, &mut rows)?;
+            for r in &rows {
+                eprintln!(
+                    "{:<10} {:<34} b={:<4} trained={:<3} codes={:<8} off1={:>9.1} ppm off2+={:>7.1} ppm scale={:.2e} identical={}",
+                    r.model, r.scenario, r.batch_size, r.trained_steps, r.disagreement.codes, r.off_by_one_ppm, r.off_by_more_ppm,
+                    r.disagreement.max_scale_error, r.disagreement.bit_identical
+                );
+            }
+            write_json(arg(&args, "--out"), &serde_json::json!({ "settings": settings, "rows": rows }))
+        },
+        Some("quality") => {
+            let steps: u32 = arg(&args, "--steps").map(|s| s.parse()).transpose()?.unwrap_or(200);
+            let (m, d, s) = tasks::digits_task(None)?;
+            let digits = quality(&Engine::new(m, d, s, Device::Cpu)?, steps, 10)?;
+            let (m, d, s) = tasks::text_task(None, GptConfig::SMALL)?;
+            let text = quality(&Engine::new(m, d, s, Device::Cpu)?, steps, 20)?;
+            for r in [&digits, &text] {
+                let last = |c: &[CurvePoint]| c.iter().rev().find_map(|p| p.eval_loss).unwrap_or(f64::NAN);
+                eprintln!(
+                    "{:<10} {:>8} params: codec rel. error {:.4} (worst {:.4}), cosine {:.5} (worst {:.5}); eval loss after {} steps: PoGO {:.4}, fp32 {:.4}",
+                    r.model, r.params, r.codec_error_mean.relative_l2, r.codec_error_worst.relative_l2, r.codec_error_mean.cosine,
+                    r.codec_error_worst.cosine, r.steps, last(&r.pogo), last(&r.fp32)
+                );
+            }
+            write_json(arg(&args, "--out"), &serde_json::json!({ "settings": settings, "models": [digits, text] }))
+        },
+        _ => {
+            eprintln!("usage: pogo-measure settings | tolerance [--out FILE] | quality [--out FILE] [--steps N]");
+            std::process::exit(2);
+        },
+    }
+}

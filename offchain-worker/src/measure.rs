@@ -1,0 +1,217 @@
+//! The measurements behind `docs/worker.md`: how far honest recomputations of a gradient disagree in
+//! 4-bit codes (tolerance), what the 4-bit codec costs in gradient fidelity and in training loss
+//! (quality), and the plain fp32 baseline those are compared with.
+
+use crate::{engine::Engine, model::Model, EngineError};
+use pogo_primitives::{
+    builder::RoundBuilder,
+    quant::{decode, dequantize, quantize},
+    spec::TrainingSpec,
+    tolerance::{Comparison, Tolerance},
+    Hash,
+};
+use serde::Serialize;
+use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
+
+/// Disagreement between two computations of the same gradient, in the codec's terms.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Disagreement {
+    /// Codes compared.
+    pub codes: u64,
+    /// Codes off by exactly one.
+    pub off_by_one: u64,
+    /// Codes off by two or more.
+    pub off_by_more: u64,
+    /// Blocks compared.
+    pub blocks: u64,
+    /// Largest relative difference of two blocks' scales.
+    pub max_scale_error: f64,
+    /// Whether the two fp32 gradients are bit-identical.
+    pub bit_identical: bool,
+    /// Largest |a − b| / max|a| over the fp32 values.
+    pub max_value_error: f64,
+}
+
+impl Disagreement {
+    /// Codes off by one, in parts per million.
+    pub fn off_by_one_ppm(&self) -> f64 {
+        self.off_by_one as f64 * 1e6 / self.codes.max(1) as f64
+    }
+
+    /// Codes off by more, in parts per million.
+    pub fn off_by_more_ppm(&self) -> f64 {
+        self.off_by_more as f64 * 1e6 / self.codes.max(1) as f64
+    }
+
+    /// Adds another comparison's counts.
+    pub fn merge(&mut self, o: &Disagreement) {
+        self.codes += o.codes;
+        self.off_by_one += o.off_by_one;
+        self.off_by_more += o.off_by_more;
+        self.blocks += o.blocks;
+        self.max_scale_error = self.max_scale_error.max(o.max_scale_error);
+        self.bit_identical &= o.bit_identical;
+        self.max_value_error = self.max_value_error.max(o.max_value_error);
+    }
+}
+
+/// Compares gradient `b` with `a` as the protocol would: `a` quantized as the committed leaf, `b`
+/// re-quantized by the verifier, block by block (`block` values per scale).
+pub fn compare(a: &[f32], b: &[f32], block: usize) -> Result<Disagreement, pogo_primitives::quant::QuantError> {
+    let committed = quantize(a, block)?;
+    let c = Comparison::of_leaf(&committed, b, block, &Tolerance::DEFAULT)?;
+    let ours = quantize(b, block)?;
+    let (x, y) = (decode(&committed, a.len(), block)?, decode(&ours, b.len(), block)?);
+    let mut max_scale_error = 0.0f64;
+    for (p, q) in x.iter().zip(&y) {
+        let (sa, sb) = (f64::from(p.scale), f64::from(q.scale));
+        if sa.max(sb) > 0.0 {
+            max_scale_error = max_scale_error.max((sa - sb).abs() / sa.max(sb));
+        }
+    }
+    let peak = a.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+    let max_value_error = a.iter().zip(b).fold(0.0f64, |m, (p, q)| m.max(f64::from((p - q).abs()))) / peak.max(f64::MIN_POSITIVE);
+    Ok(Disagreement {
+        codes: c.codes,
+        off_by_one: c.off_by_one,
+        off_by_more: c.off_by_more,
+        blocks: c.blocks,
+        max_scale_error,
+        bit_identical: a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits()),
+        max_value_error,
+    })
+}
+
+/// Fidelity of the 4-bit codec on one gradient.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct CodecError {
+    /// ‖q − g‖ / ‖g‖.
+    pub relative_l2: f64,
+    /// cos(q, g).
+    pub cosine: f64,
+}
+
+/// The codec's error on gradient `g` (`q` = dequantize(quantize(g))).
+pub fn codec_error(g: &[f32], block: usize) -> Result<CodecError, pogo_primitives::quant::QuantError> {
+    let q = dequantize(&quantize(g, block)?, g.len(), block)?;
+    let (mut dd, mut gg, mut qq, mut gq) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    for (a, b) in g.iter().zip(&q) {
+        let (a, b) = (f64::from(*a), f64::from(*b));
+        dd += (b - a) * (b - a);
+        gg += a * a;
+        qq += b * b;
+        gq += a * b;
+    }
+    Ok(CodecError {
+        relative_l2: (dd / gg.max(f64::MIN_POSITIVE)).sqrt(),
+        cosine: gq / (gg.sqrt() * qq.sqrt()).max(f64::MIN_POSITIVE),
+    })
+}
+
+/// One point of a training curve.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CurvePoint {
+    /// Steps done.
+    pub step: u32,
+    /// Training loss of this step's batch.
+    pub train_loss: f32,
+    /// Loss on the whole eval split (only at evaluation points).
+    pub eval_loss: Option<f64>,
+}
+
+/// Trains `steps` PoGO steps from `weights` (4-bit gradients, the protocol's exact AdamW), rounds of
+/// `spec.steps_per_round` chained as on chain; evaluates every `eval_every` steps. Returns the curve
+/// and the codec's error on every gradient.
+pub fn pogo_curve<M: Model>(
+    engine: &Engine<M>,
+    weights: Vec<f32>,
+    seed: &Hash,
+    steps: u32,
+    eval_every: u32,
+) -> Result<(Vec<CurvePoint>, Vec<CodecError>), EngineError> {
+    let spec: TrainingSpec = *engine.spec();
+    let slots = vec![vec![0.0f32; weights.len()]; spec.rule.slots()];
+    let mut builder = RoundBuilder::new(spec, weights, slots, 1).map_err(EngineError::Build)?;
+    let mut curve = vec![CurvePoint { step: 0, train_loss: f32::NAN, eval_loss: Some(engine.eval_loss(builder.weights(), 256)?) }];
+    let mut errors = Vec::new();
+    let mut round_seed = *seed;
+    for s in 0..steps {
+        let in_round = s % spec.steps_per_round;
+        if s > 0 && in_round == 0 {
+            // A new round starts from the last one's state (its slots and global step carry over).
+            let next = RoundBuilder::new(spec, builder.weights().to_vec(), builder.slots().to_vec(), u64::from(s) + 1)
+                .map_err(EngineError::Build)?;
+            builder = next;
+            round_seed = blake3::hash(&round_seed).into();
+        }
+        let g = engine.step_gradient(builder.weights(), &round_seed, in_round)?;
+        errors.push(codec_error(&g.values, spec.codec_block as usize).map_err(|e| EngineError::Spec(format!("{e:?}")))?);
+        builder.step(&g.values, g.loss).map_err(EngineError::Build)?;
+        let done = s + 1;
+        let eval_loss = if done % eval_every == 0 || done == steps { Some(engine.eval_loss(builder.weights(), 256)?) } else { None };
+        curve.push(CurvePoint { step: done, train_loss: g.loss, eval_loss });
+    }
+    Ok((curve, errors))
+}
+
+/// The fp32 baseline: the same model, batches and learning rate, trained by libtorch's own AdamW
+/// (β = 0.9/0.999, ε = 1e-8, weight decay 0.01, gradient norm clipped at 1) on unquantized gradients.
+/// This is also the "plain tch loop" of the overhead benchmark.
+pub struct PlainTrainer<'a, M: Model> {
+    engine: &'a Engine<M>,
+    vs: nn::VarStore,
+    theta: Tensor,
+    opt: nn::Optimizer,
+}
+
+impl<'a, M: Model> PlainTrainer<'a, M> {
+    /// A trainer starting at `weights` with learning rate `lr`.
+    pub fn new(engine: &'a Engine<M>, weights: &[f32], lr: f64) -> Result<Self, EngineError> {
+        let vs = nn::VarStore::new(engine.device());
+        let init = Tensor::from_slice(weights).to_device(engine.device());
+        let theta = vs.root().var_copy("theta", &init);
+        let opt = nn::AdamW { beta1: 0.9, beta2: 0.999, wd: 0.01, eps: 1e-8, amsgrad: false }.build(&vs, lr)?;
+        Ok(Self { engine, vs, theta, opt })
+    }
+
+    /// One step on train records `indices`; returns the batch's loss.
+    pub fn step(&mut self, indices: &[u64]) -> Result<f32, EngineError> {
+        let records = self.engine.data().train.records(indices)?;
+        let batch = self.engine.model().batch(&records, self.engine.device())?;
+        let loss = self.engine.model().loss(&self.theta, &batch);
+        self.opt.zero_grad();
+        loss.backward();
+        self.opt.clip_grad_norm(1.0);
+        self.opt.step();
+        Ok(f32::try_from(loss.detach().to_device(Device::Cpu))?)
+    }
+
+    /// The current weights.
+    pub fn weights(&self) -> Result<Vec<f32>, EngineError> {
+        let _ = &self.vs;
+        Ok(Vec::<f32>::try_from(&self.theta.detach().to_device(Device::Cpu).to_kind(Kind::Float))?)
+    }
+}
+
+/// The fp32 baseline curve over the same batches as [`pogo_curve`].
+pub fn plain_curve<M: Model>(engine: &Engine<M>, weights: &[f32], seed: &Hash, steps: u32, eval_every: u32) -> Result<Vec<CurvePoint>, EngineError> {
+    let spec = *engine.spec();
+    let lr = f64::from(f32::from_bits(match spec.schedule {
+        pogo_primitives::spec::LrSchedule::Constant { lr } => lr,
+        pogo_primitives::spec::LrSchedule::WarmupCosine { peak_lr, .. } => peak_lr,
+    }));
+    let mut t = PlainTrainer::new(engine, weights, lr)?;
+    let mut curve = vec![CurvePoint { step: 0, train_loss: f32::NAN, eval_loss: Some(engine.eval_loss(weights, 256)?) }];
+    let mut round_seed = *seed;
+    for s in 0..steps {
+        let in_round = s % spec.steps_per_round;
+        if s > 0 && in_round == 0 {
+            round_seed = blake3::hash(&round_seed).into();
+        }
+        let loss = t.step(&engine.batch_indices(&round_seed, in_round))?;
+        let done = s + 1;
+        let eval_loss = if done % eval_every == 0 || done == steps { Some(engine.eval_loss(&t.weights()?, 256)?) } else { None };
+        curve.push(CurvePoint { step: done, train_loss: loss, eval_loss });
+    }
+    Ok(curve)
+}

@@ -1,0 +1,114 @@
+//! pallet-pogo in this runtime: relay-chain epoch randomness from the relay state proof, parameters.
+
+use crate::{
+    AccountId, Balance, Balances, BlockNumber, ParachainInfo, Runtime, RuntimeHoldReason, UNIT,
+};
+#[cfg(not(feature = "fast-runtime"))]
+use crate::{DAYS, HOURS, MINUTES};
+use pallet_pogo::RelayRandomness;
+use polkadot_sdk::{
+    cumulus_pallet_parachain_system::{self, RelayChainStateProof},
+    cumulus_primitives_core::relay_chain::well_known_keys,
+    frame_support::{
+        parameter_types,
+        traits::{tokens::imbalance::ResolveTo, ConstU32, ConstU64},
+        PalletId,
+    },
+    sp_runtime::{traits::AccountIdConversion, Perbill},
+};
+
+/// Reads the relay chain's epoch index (`EPOCH_INDEX`, requested through `KeyToIncludeInRelayProof`)
+/// and `ONE_EPOCH_AGO_RANDOMNESS` (BABE's `NextRandomness`, always in the proof) from the relay state
+/// proof of the current block. Never from collator-supplied data: the proof is checked against the relay
+/// parent's storage root from the validation data.
+pub struct RelayEpochRandomness;
+
+impl RelayRandomness for RelayEpochRandomness {
+    fn epoch_randomness() -> Option<(u64, [u8; 32])> {
+        #[cfg(feature = "runtime-benchmarks")]
+        if let Some(v) = polkadot_sdk::frame_support::storage::unhashed::get::<(u64, [u8; 32])>(BENCH_RELAY_KEY) {
+            return Some(v);
+        }
+        let data = cumulus_pallet_parachain_system::ValidationData::<Runtime>::get()?;
+        let proof = cumulus_pallet_parachain_system::RelayStateProof::<Runtime>::get()?;
+        let relay = RelayChainStateProof::new(ParachainInfo::parachain_id(), data.relay_parent_storage_root, proof).ok()?;
+        let epoch: u64 = relay.read_optional_entry(well_known_keys::EPOCH_INDEX).ok()??;
+        let randomness: [u8; 32] = relay.read_optional_entry(well_known_keys::ONE_EPOCH_AGO_RANDOMNESS).ok()??;
+        Some((epoch, randomness))
+    }
+}
+
+/// Storage key benchmarks use to stand in for the relay state proof.
+#[cfg(feature = "runtime-benchmarks")]
+const BENCH_RELAY_KEY: &[u8] = b":pogo:bench:relay";
+
+/// Benchmark set-up: relay data without a relay chain.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct BenchmarkRelay;
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_pogo::BenchmarkHelper for BenchmarkRelay {
+    fn set_relay_randomness(epoch: u64, randomness: [u8; 32]) {
+        polkadot_sdk::frame_support::storage::unhashed::put(BENCH_RELAY_KEY, &(epoch, randomness));
+    }
+}
+
+parameter_types! {
+    pub const PogoSlashPotId: PalletId = PalletId(*b"pogo/slh");
+    /// Slashed bonds accumulate here (governance decides their use).
+    pub PogoSlashPot: AccountId = PogoSlashPotId::get().into_account_truncating();
+    pub const SubmissionDeposit: Balance = UNIT;
+    pub const MinVerifierBond: Balance = 10 * UNIT;
+    pub const MaxReporterReward: Balance = 1_000 * UNIT;
+    pub const NonRevealSlash: Perbill = Perbill::from_percent(1);
+    pub const LosingVoteSlash: Perbill = Perbill::from_percent(2);
+    pub const DataUnavailableSlash: Perbill = Perbill::from_percent(5);
+    pub const ReporterShare: Perbill = Perbill::from_percent(10);
+}
+
+#[cfg(not(feature = "fast-runtime"))]
+parameter_types! {
+    pub const FraudWindow: BlockNumber = DAYS;
+    pub const MinWindow: BlockNumber = 5 * MINUTES;
+    pub const MaxWindow: BlockNumber = 6 * HOURS;
+    /// Longer than 2 x MaxWindow per level, both levels, plus the fraud window.
+    pub const UnbondingPeriod: BlockNumber = 4 * DAYS;
+}
+
+// Test networks (`fast-runtime`, part of the project's testnet feature set; never in a production build):
+// windows of seconds-to-minutes so a dev chain and CI see a round through to its finalization.
+#[cfg(feature = "fast-runtime")]
+parameter_types! {
+    pub const FraudWindow: BlockNumber = 20;
+    pub const MinWindow: BlockNumber = 2;
+    pub const MaxWindow: BlockNumber = 60;
+    pub const UnbondingPeriod: BlockNumber = 2 * 2 * 60 + 20 + 1;
+}
+
+impl pallet_pogo::Config for Runtime {
+    type Currency = Balances;
+    type RuntimeHoldReason = RuntimeHoldReason;
+    type Slashed = ResolveTo<PogoSlashPot, Balances>;
+    type RelayRandomness = RelayEpochRandomness;
+    type WeightInfo = pallet_pogo::weights::SubstrateWeight<Runtime>;
+    type ChallengeEpochDelay = ConstU64<2>;
+    type FraudWindow = FraudWindow;
+    type UnbondingPeriod = UnbondingPeriod;
+    type MinWindow = MinWindow;
+    type MaxWindow = MaxWindow;
+    type SubmissionDeposit = SubmissionDeposit;
+    type MinVerifierBond = MinVerifierBond;
+    type NonRevealSlash = NonRevealSlash;
+    type LosingVoteSlash = LosingVoteSlash;
+    type DataUnavailableSlash = DataUnavailableSlash;
+    type ReporterShare = ReporterShare;
+    type MaxReporterReward = MaxReporterReward;
+    type MaxLocatorLen = ConstU32<256>;
+    type MaxAssigned = ConstU32<32>;
+    type MaxVerifiers = ConstU32<256>;
+    type MaxPendingPerTask = ConstU32<16>;
+    type MaxCheckpointInterval = ConstU32<274>;
+    type MaxFraudProofLen = ConstU32<{ 1024 * 1024 }>;
+    type RandomnessRetention = ConstU64<8>;
+    #[cfg(feature = "runtime-benchmarks")]
+    type BenchmarkHelper = BenchmarkRelay;
+}

@@ -1,0 +1,261 @@
+// Helpers of the pogo client tests: binaries, the node process, the fixture, transactions, errors.
+//
+// Everything here is plain polkadot.js with the chain's own metadata: no custom type definitions. The
+// protocol bytes (training spec, round commitments, verdicts, fraud proofs) come from the Rust fixture
+// `round_fixture` (pallets/pogo/primitives/examples) as 0x-hex SCALE, which polkadot.js decodes into
+// the metadata's types when passed as a call argument.
+
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** Smallest balance unit per POGO (12 decimals). */
+export const UNIT = 10n ** 12n;
+
+/** Paths of the two binaries, from the environment or the pogo build defaults (scripts/env.sh). */
+export function binaries(env = process.env) {
+  const target = env.CARGO_TARGET_DIR || path.join(env.HOME || os.homedir(), '.cache', 'pogo', 'target');
+  const profile = env.POGO_PROFILE || 'testnet';
+  return {
+    node: env.POGO_NODE || path.join(target, profile, 'pogo-node'),
+    fixture: env.POGO_FIXTURE || path.join(target, profile, 'examples', 'round_fixture'),
+  };
+}
+
+/** A TCP port that was free a moment ago (listen on port 0, read it, close). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close((err) => (err ? reject(err) : resolve(port)));
+    });
+  });
+}
+
+/** Runs the fixture and parses its JSON. */
+export function fixture(bin, ...args) {
+  const out = execFileSync(bin, args.map(String), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(out);
+}
+
+/** The fixture's verdict commitment and SCALE verdict for `account` (0x-hex of the 32-byte id). */
+export function verdictFixture(bin, submission, accountHex, verdict, salt) {
+  return fixture(bin, 'verdict', submission, accountHex, verdict, salt);
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The last `lines` lines of a file ('' if unreadable). */
+export function tail(file, lines = 40) {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Starts `pogo-node --dev` on free ports with its output in `logFile`. Returns a handle whose `stop()`
+ * kills the node by its PID (SIGTERM, then SIGKILL after `graceMs`). The node is also killed when this
+ * process exits or gets SIGINT/SIGTERM, whatever the tests did.
+ */
+export async function startNode({ bin, logFile, blockTimeMs = 1000, extraArgs = [] }) {
+  if (!fs.existsSync(bin)) throw new Error(`pogo-node not found at ${bin} (set POGO_NODE)`);
+  const rpcPort = await freePort();
+  let p2pPort = await freePort();
+  while (p2pPort === rpcPort) p2pPort = await freePort();
+  const args = [
+    '--dev',
+    '--dev-block-time', String(blockTimeMs),
+    '--tmp',
+    '--rpc-port', String(rpcPort),
+    '--port', String(p2pPort),
+    '--no-prometheus',
+    '--no-telemetry',
+    '--no-mdns',
+    '--no-hardware-benchmarks',
+    ...extraArgs,
+  ];
+  const log = fs.openSync(logFile, 'w');
+  fs.writeSync(log, `$ ${bin} ${args.join(' ')}\n`);
+  const child = spawn(bin, args, { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  let exitInfo = null;
+  exited.then((info) => {
+    exitInfo = info;
+  });
+
+  const killNow = () => {
+    if (exitInfo === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const onSignal = (signal) => {
+    killNow();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.on('exit', killNow);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const handle = {
+    pid: child.pid,
+    rpcPort,
+    wsUrl: `ws://127.0.0.1:${rpcPort}`,
+    httpUrl: `http://127.0.0.1:${rpcPort}`,
+    logFile,
+    args,
+    /** `{code, signal}` once the node exited, else null. */
+    exitInfo: () => exitInfo,
+    async stop(graceMs = 10_000) {
+      process.off('exit', killNow);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      if (exitInfo !== null || child.pid === undefined) return exitInfo;
+      try {
+        process.kill(child.pid, 'SIGTERM');
+      } catch {
+        return exitInfo;
+      }
+      let timer;
+      const grace = new Promise((resolve) => {
+        timer = setTimeout(() => resolve(null), graceMs);
+      });
+      const stopped = await Promise.race([exited, grace]);
+      clearTimeout(timer);
+      if (stopped === null) {
+        killNow();
+        await exited;
+      }
+      return exitInfo;
+    },
+  };
+  if (child.pid === undefined) {
+    await exited;
+    throw new Error(`pogo-node did not start: ${JSON.stringify(exitInfo)}\n${tail(logFile)}`);
+  }
+  return handle;
+}
+
+/** One JSON-RPC call over HTTP (the node serves HTTP and WebSocket on the RPC port). */
+export async function rpc(httpUrl, method, params = []) {
+  const res = await fetch(httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+    signal: AbortSignal.timeout(5_000),
+  });
+  const body = await res.json();
+  if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
+  return body.result;
+}
+
+/**
+ * Waits until the node answers RPC and has produced block `minBlock` (bounded: `timeoutMs`). Fails early,
+ * with the log's tail, if the node exits.
+ */
+export async function waitForNode(node, { timeoutMs = 180_000, minBlock = 1, pollMs = 500 } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (node.exitInfo() !== null) {
+      throw new Error(`pogo-node exited (${JSON.stringify(node.exitInfo())}); log ${node.logFile}:\n${tail(node.logFile)}`);
+    }
+    try {
+      const header = await rpc(node.httpUrl, 'chain_getHeader');
+      const number = Number.parseInt(header.number, 16);
+      if (number >= minBlock) return number;
+      last = `at block ${number}`;
+    } catch (e) {
+      last = e.message;
+    }
+    await sleep(pollMs);
+  }
+  throw new Error(`pogo-node not ready after ${timeoutMs} ms (${last}); log ${node.logFile}:\n${tail(node.logFile)}`);
+}
+
+/** `{section, name, docs}` of a dispatch error (module errors decoded with the metadata). */
+export function decodeError(api, dispatchError) {
+  if (dispatchError.isModule) {
+    const { section, name, docs } = api.registry.findMetaError(dispatchError.asModule);
+    return { section, name, docs: docs.join(' '), text: `${section}.${name}` };
+  }
+  const text = dispatchError.toString();
+  return { section: 'dispatch', name: dispatchError.type, docs: '', text };
+}
+
+/** Pallet events of a result as `{section, method, data}`, `data` with named (camelCase) fields. */
+export function eventsOf(result) {
+  return result.events.map(({ event }) => ({ section: event.section, method: event.method, data: event.data, event }));
+}
+
+/**
+ * Signs `tx` with `signer`, sends it and waits until it is in a block (or finalized). Resolves to
+ * `{blockHash, events, error}`: `error` is the decoded dispatch error (`null` on success), `events` the
+ * extrinsic's events. Rejects if the transaction is invalid, dropped, or not in a block within `timeoutMs`.
+ */
+export function send(api, tx, signer, { timeoutMs = 60_000, label = `${tx.method.section}.${tx.method.method}` } = {}) {
+  return new Promise((resolve, reject) => {
+    let unsub = null;
+    let settled = false;
+    const finish = (err, value) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (unsub) unsub();
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const timer = setTimeout(() => finish(new Error(`${label}: not in a block after ${timeoutMs} ms`)), timeoutMs);
+    tx.signAndSend(signer, { nonce: -1 }, (result) => {
+      const { status, dispatchError } = result;
+      if (status.isInvalid || status.isDropped || status.isUsurped) {
+        finish(new Error(`${label}: transaction ${status.type}`));
+      } else if (status.isInBlock || status.isFinalized) {
+        // A dev chain (`--dev`) finalizes each block as it makes it, and its transaction watcher may
+        // report `Finalized` without an `InBlock` before it.
+        finish(null, {
+          blockHash: (status.isInBlock ? status.asInBlock : status.asFinalized).toHex(),
+          events: eventsOf(result),
+          error: dispatchError ? decodeError(api, dispatchError) : null,
+        });
+      }
+    })
+      .then((u) => {
+        unsub = u;
+        if (settled) u();
+      })
+      .catch((e) => finish(new Error(`${label}: ${e.message}`)));
+  });
+}
+
+/** The events of `section.method` in a send result. */
+export function findEvents(result, section, method) {
+  return result.events.filter((e) => e.section === section && e.method === method);
+}
+
+/** Waits until the best block number is at least `target` (bounded). Returns the number reached. */
+export async function waitForBlock(api, target, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const number = (await api.rpc.chain.getHeader()).number.toNumber();
+    if (number >= target) return number;
+    if (Date.now() > deadline) throw new Error(`block ${target} not reached within ${timeoutMs} ms (at ${number})`);
+    await sleep(250);
+  }
+}
+
+/** Hex of every codec in an object (for before/after comparisons of storage). */
+export function hexOf(codecs) {
+  return Object.fromEntries(Object.entries(codecs).map(([k, v]) => [k, v.toHex()]));
+}
