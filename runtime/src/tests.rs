@@ -47,7 +47,8 @@ fn every_preset_builds_a_genesis_state() {
 
 #[test]
 fn metadata_has_pogo_calls_events_errors_and_runtime_api() {
-    let md = Runtime::metadata_ir();
+    // Constants such as the runtime version read storage: metadata needs externalities.
+    let md = TestExternalities::default().execute_with(Runtime::metadata_ir);
     let pogo = md.pallets.iter().find(|p| p.name == "Pogo").expect("Pogo pallet in metadata");
     assert!(pogo.calls.is_some(), "calls");
     assert!(pogo.event.is_some(), "events");
