@@ -27,10 +27,15 @@ skip() { # skip NAME REASON
 
 lint() {
   # The runtime-side rules (no unwrap/expect/indexing/unchecked arithmetic/panic) are denied in the
-  # protocol crate, the pallet and its runtime API: no_std as in the runtime, and with every target.
+  # protocol crate (also no_std, as in the runtime), the pallet, its runtime API and the runtime, with
+  # every target and the test feature set. The wasm build is skipped (clippy checks the native code),
+  # in a target dir of its own: SKIP_WASM_BUILD in the shared one would re-run the runtime's build script
+  # and relink the node on the next build.
   cargo clippy --profile "$POGO_PROFILE" -p pogo-primitives --lib --no-default-features -- -D warnings
-  cargo clippy --profile "$POGO_PROFILE" -p pogo-primitives -p pallet-pogo -p pogo-runtime-api --all-targets \
-    --features pallet-pogo/runtime-benchmarks,pallet-pogo/try-runtime -- -D warnings
+  CARGO_TARGET_DIR="$CARGO_TARGET_DIR/clippy" SKIP_WASM_BUILD=1 \
+    cargo clippy --profile "$POGO_PROFILE" -p pogo-primitives -p pallet-pogo -p pogo-runtime-api \
+    -p pogo-runtime --all-targets \
+    --features pogo-runtime/runtime-benchmarks,pogo-runtime/try-runtime,pogo-runtime/fast-runtime -- -D warnings
   # The protocol crate builds for the runtime's wasm target.
   cargo check --profile "$POGO_PROFILE" -p pogo-primitives --no-default-features --target wasm32v1-none
   # The worker (its own workspace).
