@@ -119,16 +119,25 @@ pub struct CurvePoint {
     pub eval_loss: Option<f64>,
 }
 
+/// A training run's curve, the codec's error on every gradient (PoGO only) and the final weights.
+pub struct Run {
+    /// Loss curve.
+    pub curve: Vec<CurvePoint>,
+    /// Codec error of every gradient (empty for the fp32 baseline).
+    pub codec_errors: Vec<CodecError>,
+    /// Weights after the last step.
+    pub weights: Vec<f32>,
+}
+
 /// Trains `steps` PoGO steps from `weights` (4-bit gradients, the protocol's exact AdamW), rounds of
-/// `spec.steps_per_round` chained as on chain; evaluates every `eval_every` steps. Returns the curve
-/// and the codec's error on every gradient.
+/// `spec.steps_per_round` chained as on chain; evaluates every `eval_every` steps.
 pub fn pogo_curve<M: Model>(
     engine: &Engine<M>,
     weights: Vec<f32>,
     seed: &Hash,
     steps: u32,
     eval_every: u32,
-) -> Result<(Vec<CurvePoint>, Vec<CodecError>), EngineError> {
+) -> Result<Run, EngineError> {
     let spec: TrainingSpec = *engine.spec();
     let slots = vec![vec![0.0f32; weights.len()]; spec.rule.slots()];
     let mut builder = RoundBuilder::new(spec, weights, slots, 1).map_err(EngineError::Build)?;
@@ -151,7 +160,7 @@ pub fn pogo_curve<M: Model>(
         let eval_loss = if done % eval_every == 0 || done == steps { Some(engine.eval_loss(builder.weights(), 256)?) } else { None };
         curve.push(CurvePoint { step: done, train_loss: g.loss, eval_loss });
     }
-    Ok((curve, errors))
+    Ok(Run { curve, codec_errors: errors, weights: builder.weights().to_vec() })
 }
 
 /// The fp32 baseline: the same model, batches and learning rate, trained by libtorch's own AdamW
@@ -194,7 +203,7 @@ impl<'a, M: Model> PlainTrainer<'a, M> {
 }
 
 /// The fp32 baseline curve over the same batches as [`pogo_curve`].
-pub fn plain_curve<M: Model>(engine: &Engine<M>, weights: &[f32], seed: &Hash, steps: u32, eval_every: u32) -> Result<Vec<CurvePoint>, EngineError> {
+pub fn plain_curve<M: Model>(engine: &Engine<M>, weights: &[f32], seed: &Hash, steps: u32, eval_every: u32) -> Result<Run, EngineError> {
     let spec = *engine.spec();
     let lr = f64::from(f32::from_bits(match spec.schedule {
         pogo_primitives::spec::LrSchedule::Constant { lr } => lr,
@@ -213,5 +222,14 @@ pub fn plain_curve<M: Model>(engine: &Engine<M>, weights: &[f32], seed: &Hash, s
         let eval_loss = if done % eval_every == 0 || done == steps { Some(engine.eval_loss(&t.weights()?, 256)?) } else { None };
         curve.push(CurvePoint { step: done, train_loss: loss, eval_loss });
     }
-    Ok(curve)
+    Ok(Run { curve, codec_errors: Vec::new(), weights: t.weights()? })
+}
+
+/// Classification accuracy of `weights` on the whole eval split of a digits engine.
+pub fn eval_accuracy(engine: &Engine<crate::model::Mlp>, weights: &[f32]) -> Result<f64, EngineError> {
+    let _no_grad = tch::no_grad_guard();
+    let theta = Tensor::from_slice(weights).to_device(engine.device());
+    let records: Vec<&[u8]> = engine.data().eval.iter().collect();
+    let batch = engine.model().batch(&records, engine.device())?;
+    Ok(crate::model::accuracy(engine.model(), &theta, &batch))
 }

@@ -9,7 +9,7 @@
 //! Data come from `$POGO_DATA_DIR` (default `$HOME/.cache/pogo/data`, filled by scripts/setup.sh).
 
 use pogo_worker::{
-    measure::{compare, plain_curve, pogo_curve, CodecError, CurvePoint, Disagreement},
+    measure::{compare, eval_accuracy, plain_curve, pogo_curve, CodecError, CurvePoint, Disagreement},
     model::{GptConfig, Model},
     pin_torch_settings, tasks, Engine,
 };
@@ -137,12 +137,15 @@ struct QualityReport {
     codec_error_worst: CodecError,
     pogo: Vec<CurvePoint>,
     fp32: Vec<CurvePoint>,
+    /// Eval-split accuracy (classifier only): (initial, PoGO, fp32).
+    accuracy: Option<(f64, f64, f64)>,
 }
 
-fn quality<M: Model>(engine: &Engine<M>, steps: u32, eval_every: u32) -> Result<QualityReport> {
+fn quality<M: Model>(engine: &Engine<M>, steps: u32, eval_every: u32) -> Result<(QualityReport, [Vec<f32>; 3])> {
     let w0 = engine.model().layout().init(&[1; 32]);
-    let (pogo, errors) = pogo_curve(engine, w0.clone(), &[5; 32], steps, eval_every)?;
-    let fp32 = plain_curve(engine, &w0, &[5; 32], steps, eval_every)?;
+    let pogo_run = pogo_curve(engine, w0.clone(), &[5; 32], steps, eval_every)?;
+    let fp32_run = plain_curve(engine, &w0, &[5; 32], steps, eval_every)?;
+    let (pogo, errors, fp32) = (pogo_run.curve, pogo_run.codec_errors, fp32_run.curve);
     let n = errors.len().max(1) as f64;
     let mean = CodecError {
         relative_l2: errors.iter().map(|e| e.relative_l2).sum::<f64>() / n,
@@ -152,7 +155,17 @@ fn quality<M: Model>(engine: &Engine<M>, steps: u32, eval_every: u32) -> Result<
         relative_l2: errors.iter().map(|e| e.relative_l2).fold(0.0, f64::max),
         cosine: errors.iter().map(|e| e.cosine).fold(1.0, f64::min),
     };
-    Ok(QualityReport { model: engine.model().name().into(), params: engine.model().layout().len(), steps, codec_error_mean: mean, codec_error_worst: worst, pogo, fp32 })
+    let report = QualityReport {
+        model: engine.model().name().into(),
+        params: engine.model().layout().len(),
+        steps,
+        codec_error_mean: mean,
+        codec_error_worst: worst,
+        pogo,
+        fp32,
+        accuracy: None,
+    };
+    Ok((report, [w0, pogo_run.weights, fp32_run.weights]))
 }
 
 fn main() -> Result<()> {
@@ -178,9 +191,11 @@ fn main() -> Result<()> {
         Some("quality") => {
             let steps: u32 = arg(&args, "--steps").map(|s| s.parse()).transpose()?.unwrap_or(200);
             let (m, d, s) = tasks::digits_task(None)?;
-            let digits = quality(&Engine::new(m, d, s, Device::Cpu)?, steps, 10)?;
+            let engine = Engine::new(m, d, s, Device::Cpu)?;
+            let (mut digits, [w0, wp, wf]) = quality(&engine, steps, 10)?;
+            digits.accuracy = Some((eval_accuracy(&engine, &w0)?, eval_accuracy(&engine, &wp)?, eval_accuracy(&engine, &wf)?));
             let (m, d, s) = tasks::text_task(None, GptConfig::SMALL)?;
-            let text = quality(&Engine::new(m, d, s, Device::Cpu)?, steps, 20)?;
+            let (text, _) = quality(&Engine::new(m, d, s, Device::Cpu)?, steps, 20)?;
             for r in [&digits, &text] {
                 let last = |c: &[CurvePoint]| c.iter().rev().find_map(|p| p.eval_loss).unwrap_or(f64::NAN);
                 eprintln!(
@@ -188,6 +203,9 @@ fn main() -> Result<()> {
                     r.model, r.params, r.codec_error_mean.relative_l2, r.codec_error_worst.relative_l2, r.codec_error_mean.cosine,
                     r.codec_error_worst.cosine, r.steps, last(&r.pogo), last(&r.fp32)
                 );
+                if let Some((a0, ap, af)) = r.accuracy {
+                    eprintln!("{:<10} eval accuracy: initial {a0:.4}, PoGO {ap:.4}, fp32 {af:.4}", r.model);
+                }
             }
             write_json(arg(&args, "--out"), &serde_json::json!({ "settings": settings, "models": [digits, text] }))
         },
