@@ -119,9 +119,14 @@ impl<M: Model> Engine<M> {
 
     /// The gradient of the mean loss over train records `indices` at `weights`.
     pub fn gradient_at(&self, weights: &[f32], indices: &[u64]) -> Result<Gradient, EngineError> {
+        self.gradient_on(self.device, weights, indices)
+    }
+
+    /// [`Engine::gradient_at`] computed on `device` instead of the engine's (cross-device measurements).
+    pub fn gradient_on(&self, device: Device, weights: &[f32], indices: &[u64]) -> Result<Gradient, EngineError> {
         let records = self.data.train.records(indices)?;
-        let batch = self.model.batch(&records, self.device)?;
-        let theta = Tensor::from_slice(weights).to_device(self.device).set_requires_grad(true);
+        let batch = self.model.batch(&records, device)?;
+        let theta = Tensor::from_slice(weights).to_device(device).set_requires_grad(true);
         let loss = self.model.loss(&theta, &batch);
         loss.f_backward()?;
         let grad = theta.grad().to_device(Device::Cpu).to_kind(Kind::Float).contiguous();

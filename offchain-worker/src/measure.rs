@@ -108,6 +108,12 @@ pub fn codec_error(g: &[f32], block: usize) -> Result<CodecError, pogo_primitive
     })
 }
 
+/// The measurements' stand-in for the next round's seed (on chain it depends on the new base root and
+/// the miner; here both runs only need the same, fresh batches per round).
+fn next_round_seed(seed: &Hash) -> Hash {
+    blake3::hash(seed).into()
+}
+
 /// One point of a training curve.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct CurvePoint {
@@ -151,7 +157,7 @@ pub fn pogo_curve<M: Model>(
             let next = RoundBuilder::new(spec, builder.weights().to_vec(), builder.slots().to_vec(), u64::from(s) + 1)
                 .map_err(EngineError::Build)?;
             builder = next;
-            round_seed = blake3::hash(&round_seed).into();
+            round_seed = next_round_seed(&round_seed);
         }
         let g = engine.step_gradient(builder.weights(), &round_seed, in_round)?;
         errors.push(codec_error(&g.values, spec.codec_block as usize).map_err(|e| EngineError::Spec(format!("{e:?}")))?);
@@ -168,7 +174,8 @@ pub fn pogo_curve<M: Model>(
 /// This is also the "plain tch loop" of the overhead benchmark.
 pub struct PlainTrainer<'a, M: Model> {
     engine: &'a Engine<M>,
-    vs: nn::VarStore,
+    /// Owns `theta` for the optimizer.
+    _vs: nn::VarStore,
     theta: Tensor,
     opt: nn::Optimizer,
 }
@@ -180,7 +187,7 @@ impl<'a, M: Model> PlainTrainer<'a, M> {
         let init = Tensor::from_slice(weights).to_device(engine.device());
         let theta = vs.root().var_copy("theta", &init);
         let opt = nn::AdamW { beta1: 0.9, beta2: 0.999, wd: 0.01, eps: 1e-8, amsgrad: false }.build(&vs, lr)?;
-        Ok(Self { engine, vs, theta, opt })
+        Ok(Self { engine, _vs: vs, theta, opt })
     }
 
     /// One step on train records `indices`; returns the batch's loss.
@@ -197,7 +204,6 @@ impl<'a, M: Model> PlainTrainer<'a, M> {
 
     /// The current weights.
     pub fn weights(&self) -> Result<Vec<f32>, EngineError> {
-        let _ = &self.vs;
         Ok(Vec::<f32>::try_from(&self.theta.detach().to_device(Device::Cpu).to_kind(Kind::Float))?)
     }
 }
@@ -215,7 +221,7 @@ pub fn plain_curve<M: Model>(engine: &Engine<M>, weights: &[f32], seed: &Hash, s
     for s in 0..steps {
         let in_round = s % spec.steps_per_round;
         if s > 0 && in_round == 0 {
-            round_seed = blake3::hash(&round_seed).into();
+            round_seed = next_round_seed(&round_seed);
         }
         let loss = t.step(&engine.batch_indices(&round_seed, in_round))?;
         let done = s + 1;

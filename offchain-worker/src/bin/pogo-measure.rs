@@ -90,7 +90,7 @@ fn tolerance_rows<M: Model>(engine: &Engine<M>, rows: &mut Vec<ToleranceRow>) ->
                 threads.merge(&compare(&a, &c, block).map_err(|e| format!("{e:?}"))?);
                 pin_torch_settings(2);
                 if tch::Cuda::is_available() && engine.device() == Device::Cpu {
-                    let g = cuda_gradient(engine, &w, &idx)?;
+                    let g = engine.gradient_on(Device::Cuda(0), &w, &idx)?.values;
                     cuda.merge(&compare(&a, &g, block).map_err(|e| format!("{e:?}"))?);
                 }
             }
@@ -115,17 +115,6 @@ fn tolerance_rows<M: Model>(engine: &Engine<M>, rows: &mut Vec<ToleranceRow>) ->
         }
     }
     Ok(())
-}
-
-/// The same gradient on the GPU (the model is rebuilt there: engines are per device).
-fn cuda_gradient<M: Model>(engine: &Engine<M>, w: &[f32], idx: &[u64]) -> Result<Vec<f32>> {
-    let records = engine.data().train.records(idx)?;
-    let dev = Device::Cuda(0);
-    let batch = engine.model().batch(&records, dev)?;
-    let theta = tch::Tensor::from_slice(w).to_device(dev).set_requires_grad(true);
-    let loss = engine.model().loss(&theta, &batch);
-    loss.backward();
-    Ok(Vec::<f32>::try_from(&theta.grad().to_device(Device::Cpu))?)
 }
 
 #[derive(Serialize)]
