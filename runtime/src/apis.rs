@@ -205,8 +205,8 @@ impl_runtime_apis! {
     }
 
     impl pogo_runtime_api::PogoApi<Block, AccountId, Balance, BlockNumber> for Runtime {
-        fn task_ids() -> Vec<TaskId> {
-            Pogo::api_task_ids()
+        fn task_ids(start: TaskId, limit: u32) -> Vec<TaskId> {
+            Pogo::api_task_ids(start, limit)
         }
         fn task(task: TaskId) -> Option<TaskView<AccountId, Balance, BlockNumber>> {
             Pogo::api_task(task)

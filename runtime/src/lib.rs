@@ -99,8 +99,8 @@ pub type TxExtension = cumulus_pallet_weight_reclaim::StorageWeightReclaim<
 /// Unchecked extrinsic.
 pub type UncheckedExtrinsic = generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 
-/// Runtime migrations: none yet.
-pub type Migrations = ();
+/// Runtime migrations: pallet-pogo storage v0 -> v1 (runs once, only on a chain at version 0).
+pub type Migrations = (pallet_pogo::migrations::v1::MigrateV0ToV1<Runtime>,);
 
 /// Executive: dispatches to the pallets.
 pub type Executive = frame_executive::Executive<

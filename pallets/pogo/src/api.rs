@@ -10,6 +10,9 @@ use pogo_primitives::{
 };
 use polkadot_sdk::frame_system;
 
+/// Most task ids one `task_ids` call returns.
+pub const MAX_API_PAGE: u32 = 1000;
+
 impl<T: Config> Pallet<T> {
     /// A task.
     pub fn api_task(id: TaskId) -> Option<TaskView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
@@ -29,14 +32,15 @@ impl<T: Config> Pallet<T> {
             escrow: t.escrow,
             committed: t.committed,
             pending: t.pending,
+            root_set_at: t.root_set_at,
         })
     }
 
-    /// Every task id.
-    pub fn api_task_ids() -> Vec<TaskId> {
-        let mut ids: Vec<TaskId> = Tasks::<T>::iter_keys().collect();
-        ids.sort_unstable();
-        ids
+    /// The ids of live tasks in `[start, start + min(limit, MAX_API_PAGE))`, ascending: at most
+    /// `MAX_API_PAGE` reads whatever the number of tasks (page with `start` = last id + 1).
+    pub fn api_task_ids(start: TaskId, limit: u32) -> Vec<TaskId> {
+        let end = start.saturating_add(limit.min(MAX_API_PAGE)).min(NextTaskId::<T>::get());
+        (start..end).filter(|id| Tasks::<T>::contains_key(id)).collect()
     }
 
     /// A task's current state root.
@@ -57,6 +61,7 @@ impl<T: Config> Pallet<T> {
             submitted_at: s.submitted_at,
             phase: s.phase,
             challenge: s.challenge,
+            escalation_challenge: s.escalation_challenge,
             level: s.level,
             assigned: s.assigned.into_iter().map(|a| (a.who, a.stake, a.level)).collect(),
             disputed_steps: s.disputed_steps.into_inner(),
@@ -78,8 +83,8 @@ impl<T: Config> Pallet<T> {
     pub fn api_verifier_duty(id: SubmissionId, verifier: T::AccountId) -> Option<VerifierDuty> {
         let s = Submissions::<T>::get(id)?;
         let t = Tasks::<T>::get(s.task)?;
-        let challenge = s.challenge?;
         let a = s.assigned.iter().find(|a| a.who == verifier)?;
+        let challenge = s.challenge_at(a.level)?;
         let seed = verifier_seed(&challenge, &verifier.encode());
         let samples =
             verifier_samples(&seed, &t.params.samples, t.spec.steps_per_round, t.spec.leaf_count(), t.spec.eval_examples);

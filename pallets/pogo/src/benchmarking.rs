@@ -1,5 +1,9 @@
 //! Benchmarks of every call at its worst case: longest locator, largest snapshot, most assigned verifiers,
-//! most rounds to mark stale, the largest fraud proof. Components are capped by the runtime's bounds.
+//! most rounds to mark stale or void (each with verifiers of its own), the longest fraud-proof replay (the
+//! largest leaf the proof bound allows at each checkpoint interval), the registry full and evicting.
+//! Components are capped by the runtime's bounds. Where the worst case cannot be reached through calls
+//! (more distinct verifiers across a task's rounds than one registry holds), the set-up writes the
+//! records directly, exactly as the calls would have left them.
 //!
 //! Set-up code panics on failure, the FRAME convention for benchmarks (never compiled into a production
 //! runtime, which is built without `runtime-benchmarks`).
@@ -43,10 +47,35 @@ fn funded<T: Config>(name: &'static str, index: u32) -> T::AccountId {
     who
 }
 
-/// An AdamW spec with two leaves of the largest size the pallet's fraud-proof bound allows, `steps`
-/// steps per round, a checkpoint every `interval` steps.
-fn spec<T: Config>(steps: u32, interval: u32) -> TrainingSpec {
-    let mut s = TrainingSpec {
+/// An AdamW spec (the rule with the most optimizer state) with two leaves of the largest size (a multiple
+/// of the codec block) that keeps a fraud proof within `MaxFraudProofLen` at this checkpoint interval:
+/// the longest replay any valid spec with `interval` can ask of `report_fraud`.
+fn fraud_spec<T: Config>(steps: u32, interval: u32) -> TrainingSpec {
+    let with_leaf = |leaf: u32| {
+        let mut s = base_spec(steps, interval);
+        s.leaf_size = leaf;
+        s.param_count = 2 * u64::from(leaf);
+        s
+    };
+    let fits = |leaf: u32| {
+        pogo_primitives::fraud::max_encoded_len(&with_leaf(leaf)) <= u64::from(T::MaxFraudProofLen::get())
+    };
+    // Binary search over multiples of the codec block.
+    let block = 64u32;
+    let (mut lo, mut hi) = (1u32, pogo_primitives::spec::MAX_LEAF_SIZE / block);
+    while lo < hi {
+        let mid = (lo + hi + 1) / 2;
+        if fits(mid * block) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    with_leaf(lo * block)
+}
+
+fn base_spec(steps: u32, interval: u32) -> TrainingSpec {
+    TrainingSpec {
         param_count: 2 * u64::from(DEFAULT_LEAF_SIZE),
         leaf_size: DEFAULT_LEAF_SIZE,
         codec_block: 64,
@@ -63,12 +92,7 @@ fn spec<T: Config>(steps: u32, interval: u32) -> TrainingSpec {
         batch_size: 8,
         train_examples: 1_000,
         eval_examples: 100,
-    };
-    while pogo_primitives::fraud::max_encoded_len(&s) > u64::from(T::MaxFraudProofLen::get()) && s.leaf_size > 64 {
-        s.leaf_size /= 2;
-        s.param_count = 2 * u64::from(s.leaf_size);
     }
-    s
 }
 
 fn params<T: Config>(verifiers: u32, escalation: u32) -> TaskParamsOf<T> {
@@ -78,7 +102,7 @@ fn params<T: Config>(verifiers: u32, escalation: u32) -> TaskParamsOf<T> {
         miner_bond: unit::<T>().saturating_mul(1_000u32.into()),
         verifiers,
         escalation_verifiers: escalation,
-        samples: SampleSizes { steps: 4, leaves: 16, eval_examples: 256 },
+        samples: SampleSizes { steps: 4, leaves: 2, eval_examples: 100 },
         tolerance: Tolerance::DEFAULT,
         min_improvement_ppm: 0,
         commit_window: T::MinWindow::get(),
@@ -141,9 +165,21 @@ fn verifiers<T: Config>(count: u32) -> Vec<T::AccountId> {
         .collect()
 }
 
+/// Moves to the next block and counts the task's root as set in it, so bonds placed before may build on it.
+fn refresh_root<T: Config>(task: TaskId) {
+    let next = frame_system::Pallet::<T>::block_number() + 1u32.into();
+    frame_system::Pallet::<T>::set_block_number(next);
+    Tasks::<T>::mutate(task, |t| {
+        if let Some(t) = t {
+            t.root_set_at = next;
+        }
+    });
+}
+
 fn submit_as<T: Config>(task: TaskId, index: u32, commitment: RoundCommitment) -> (T::AccountId, SubmissionId) {
     let miner = funded::<T>("miner", index);
     bond_role::<T>(&miner, Role::Miner);
+    refresh_root::<T>(task);
     let id = NextSubmissionId::<T>::get();
     Pogo::<T>::submit_round(RawOrigin::Signed(miner.clone()).into(), task, commitment, locator::<T>()).unwrap();
     (miner, id)
@@ -165,23 +201,68 @@ fn salt(i: usize) -> [u8; 32] {
     [i as u8; 32]
 }
 
+/// Gives submission `id` `count` more level-0 assignments to fresh accounts with bonds of their own
+/// (outside the registry), as a draw from a snapshot taken before those accounts left it would have.
+fn fabricate_assignments<T: Config>(id: SubmissionId, count: u32, tag: u32) {
+    use frame_support::traits::fungible::MutateHold;
+    let stake = T::MinVerifierBond::get().max(unit::<T>()).saturating_mul(10u32.into());
+    let at_risk = Pogo::<T>::max_verifier_slash().mul_ceil(stake);
+    let mut sub = Submissions::<T>::get(id).unwrap();
+    for i in 0..count {
+        let who = funded::<T>("fabricated", tag * 1_000 + i);
+        T::Currency::hold(&HoldReason::VerifierBond.into(), &who, stake).unwrap();
+        VerifierBonds::<T>::insert(
+            &who,
+            BondLedger { held: stake, at_risk, unbonding: None, bonded_at: frame_system::Pallet::<T>::block_number() },
+        );
+        sub.assigned.try_push(Assignment { who, stake, at_risk, level: 0 }).unwrap();
+    }
+    Submissions::<T>::insert(id, sub);
+}
+
+/// Commits and reveals `verdict` for every verifier assigned at the submission's current level.
+fn vote_all<T: Config>(id: SubmissionId, verdict: Verdict) {
+    let sub = Submissions::<T>::get(id).unwrap();
+    let who: Vec<T::AccountId> =
+        sub.assigned.iter().filter(|a| a.level == sub.level).map(|a| a.who.clone()).collect();
+    for (i, w) in who.iter().enumerate() {
+        let h = verdict_commitment(id, &w.encode(), &verdict, &salt(i));
+        Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
+    }
+    Pogo::<T>::do_advance(id).unwrap();
+    for (i, w) in who.iter().enumerate() {
+        Pogo::<T>::reveal_verdict(RawOrigin::Signed(w.clone()).into(), id, verdict, salt(i)).unwrap();
+    }
+}
+
+/// Overrides the task's level-0 and level-1 set sizes (beyond what `create_task` allows, an upper bound
+/// of every valid task).
+fn set_sizes<T: Config>(task: TaskId, verifiers: u32, escalation: u32) {
+    Tasks::<T>::mutate(task, |t| {
+        if let Some(t) = t {
+            t.params.verifiers = verifiers;
+            t.params.escalation_verifiers = escalation;
+        }
+    });
+}
+
 #[benchmarks]
 mod benchmarks {
     use super::*;
 
     #[benchmark]
     fn create_task() {
-        let spec = spec::<T>(16, 4);
+        let spec = base_spec(16, 4);
         let owner = funded::<T>("owner", 0);
         let escrow = unit::<T>().saturating_mul(100_000u32.into());
         #[extrinsic_call]
-        _(RawOrigin::Signed(owner), spec, params::<T>(3, 3), [7; 32], dataset::<T>(), escrow);
+        _(RawOrigin::Signed(owner), spec, params::<T>(3, 4), [7; 32], dataset::<T>(), escrow);
         assert!(Tasks::<T>::contains_key(0));
     }
 
     #[benchmark]
     fn top_up() {
-        let (_, task) = new_task::<T>(spec::<T>(16, 4), params::<T>(3, 3));
+        let (_, task) = new_task::<T>(base_spec(16, 4), params::<T>(3, 4));
         let funder = funded::<T>("funder", 0);
         #[extrinsic_call]
         _(RawOrigin::Signed(funder), task, unit::<T>().saturating_mul(10u32.into()));
@@ -189,14 +270,14 @@ mod benchmarks {
 
     #[benchmark]
     fn set_task_status() {
-        let (owner, task) = new_task::<T>(spec::<T>(16, 4), params::<T>(3, 3));
+        let (owner, task) = new_task::<T>(base_spec(16, 4), params::<T>(3, 4));
         #[extrinsic_call]
         _(RawOrigin::Signed(owner), task, TaskStatus::Paused);
     }
 
     #[benchmark]
     fn close_task() {
-        let (owner, task) = new_task::<T>(spec::<T>(16, 4), params::<T>(3, 3));
+        let (owner, task) = new_task::<T>(base_spec(16, 4), params::<T>(3, 4));
         #[extrinsic_call]
         _(RawOrigin::Signed(owner), task);
         assert!(!Tasks::<T>::contains_key(task));
@@ -204,19 +285,26 @@ mod benchmarks {
 
     #[benchmark]
     fn bond() {
-        // the registry one short of full: the worst-case count check passes
-        verifiers::<T>(T::MaxVerifiers::get().saturating_sub(1));
+        // The registry full: the new, larger bond evicts the smallest.
+        verifiers::<T>(T::MaxVerifiers::get());
         let who = funded::<T>("new", 0);
-        let amount = T::MinVerifierBond::get().max(unit::<T>()).saturating_mul(10u32.into());
+        let amount = T::MinVerifierBond::get()
+            .max(unit::<T>())
+            .saturating_mul(20u32.into())
+            .saturating_add(unit::<T>().saturating_mul(20_000u32.into()));
         #[extrinsic_call]
-        _(RawOrigin::Signed(who), Role::Verifier, amount);
+        _(RawOrigin::Signed(who.clone()), Role::Verifier, amount);
+        assert!(Pogo::<T>::is_registered(&who));
     }
 
     #[benchmark]
     fn unbond() {
-        let who = verifiers::<T>(1).remove(0);
+        // A full registry; the verifier falls below the minimum and leaves it.
+        let who = verifiers::<T>(T::MaxVerifiers::get()).remove(0);
+        let held = VerifierBonds::<T>::get(&who).unwrap().held;
         #[extrinsic_call]
-        _(RawOrigin::Signed(who), Role::Verifier, unit::<T>());
+        _(RawOrigin::Signed(who.clone()), Role::Verifier, held);
+        assert!(!Pogo::<T>::is_registered(&who));
     }
 
     #[benchmark]
@@ -234,12 +322,13 @@ mod benchmarks {
     fn submit_round(v: Linear<1, 256>) {
         let v = v.min(T::MaxVerifiers::get());
         start_relay::<T>();
-        let spec = spec::<T>(16, 4);
-        let (_, task) = new_task::<T>(spec, params::<T>(3, 3));
+        let spec = base_spec(16, 4);
+        let (_, task) = new_task::<T>(spec, params::<T>(3, 4));
         verifiers::<T>(v);
         let (_, c, _) = round(&spec, 0, false);
         let miner = funded::<T>("miner", 0);
         bond_role::<T>(&miner, Role::Miner);
+        refresh_root::<T>(task);
         #[extrinsic_call]
         _(RawOrigin::Signed(miner), task, c, locator::<T>());
         assert_eq!(Snapshots::<T>::get(0).map(|s| s.len() as u32), Some(v));
@@ -248,8 +337,8 @@ mod benchmarks {
     #[benchmark]
     fn commit_verdict() {
         start_relay::<T>();
-        let spec = spec::<T>(16, 4);
-        let (_, task) = new_task::<T>(spec, params::<T>(3, 3));
+        let spec = base_spec(16, 4);
+        let (_, task) = new_task::<T>(spec, params::<T>(3, 4));
         verifiers::<T>(3);
         let (_, c, _) = round(&spec, 0, false);
         let (_, id) = submit_as::<T>(task, 0, c);
@@ -262,8 +351,8 @@ mod benchmarks {
     #[benchmark]
     fn reveal_verdict() {
         start_relay::<T>();
-        let spec = spec::<T>(16, 4);
-        let (_, task) = new_task::<T>(spec, params::<T>(3, 3));
+        let spec = base_spec(16, 4);
+        let (_, task) = new_task::<T>(spec, params::<T>(3, 4));
         verifiers::<T>(3);
         let (_, c, _) = round(&spec, 0, false);
         let (_, id) = submit_as::<T>(task, 0, c);
@@ -282,9 +371,10 @@ mod benchmarks {
     fn advance_challenge(v: Linear<1, 256>) {
         let v = v.min(T::MaxVerifiers::get());
         start_relay::<T>();
-        let spec = spec::<T>(16, 4);
-        let assigned = T::MaxAssigned::get().min(v);
-        let (_, task) = new_task::<T>(spec, params::<T>(assigned, 0));
+        let spec = base_spec(16, 4);
+        let (_, task) = new_task::<T>(spec, params::<T>(1, 2));
+        // Draw as many as one submission can hold from a snapshot of `v`.
+        set_sizes::<T>(task, T::MaxAssigned::get().min(v), 0);
         verifiers::<T>(v);
         let (_, c, _) = round(&spec, 0, false);
         let (_, id) = submit_as::<T>(task, 0, c);
@@ -297,35 +387,27 @@ mod benchmarks {
         assert!(Submissions::<T>::get(id).unwrap().challenge.is_some());
     }
 
+    /// Acceptance: `a` verdicts read, `p` other rounds on the old base marked stale, each releasing
+    /// `MaxAssigned` verifiers of its own.
     #[benchmark]
     fn advance_tally(a: Linear<1, 32>, p: Linear<0, 15>) {
         let a = a.min(T::MaxAssigned::get());
         let p = p.min(T::MaxPendingPerTask::get().saturating_sub(1));
         start_relay::<T>();
-        let spec = spec::<T>(16, 4);
-        let (_, task) = new_task::<T>(spec, params::<T>(a, 0));
+        let spec = base_spec(16, 4);
+        let (_, task) = new_task::<T>(spec, params::<T>(1, 2));
+        set_sizes::<T>(task, a, 0);
         verifiers::<T>(a);
         let (_, c, _) = round(&spec, 0, false);
-        let (_, id) = submit_as::<T>(task, 0, c);
-        // p other rounds on the same base, each with its verifiers assigned: all become stale
-        let mut others = Vec::new();
+        let (_, id) = submit_as::<T>(task, 0, c.clone());
         for i in 0..p {
-            let (_, c, _) = round(&spec, i + 1, false);
-            others.push(submit_as::<T>(task, i + 1, c).1);
+            let mut other = c.clone();
+            other.trace_root = [i as u8 + 1; 32];
+            let (_, o) = submit_as::<T>(task, i + 1, other);
+            fabricate_assignments::<T>(o, T::MaxAssigned::get(), i + 1);
         }
         fix_challenge::<T>(id);
-        for o in &others {
-            Pogo::<T>::do_advance(*o).unwrap();
-        }
-        let who: Vec<T::AccountId> = Submissions::<T>::get(id).unwrap().assigned.iter().map(|x| x.who.clone()).collect();
-        for (i, w) in who.iter().enumerate() {
-            let h = verdict_commitment(id, &w.encode(), &Verdict::Positive, &salt(i));
-            Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
-        }
-        Pogo::<T>::do_advance(id).unwrap();
-        for (i, w) in who.iter().enumerate() {
-            Pogo::<T>::reveal_verdict(RawOrigin::Signed(w.clone()).into(), id, Verdict::Positive, salt(i)).unwrap();
-        }
+        vote_all::<T>(id, Verdict::Positive);
         let caller = funded::<T>("caller", 0);
         #[extrinsic_call]
         advance(RawOrigin::Signed(caller), id);
@@ -333,20 +415,72 @@ mod benchmarks {
         assert_eq!(PendingByTask::<T>::get(task).len(), 1);
     }
 
+    /// A level-1 rejection settling `a` verifiers: two thirds revealed Negative (paid), the rest silent
+    /// (slashed, leaving the registry).
     #[benchmark]
-    fn advance_finalize() {
+    fn advance_reject(a: Linear<3, 32>) {
+        let a = a.min(T::MaxAssigned::get()).max(3);
         start_relay::<T>();
-        let spec = spec::<T>(16, 4);
-        let (_, task) = new_task::<T>(spec, params::<T>(1, 0));
-        verifiers::<T>(1);
+        let spec = base_spec(16, 4);
+        let (_, task) = new_task::<T>(spec, params::<T>(1, 2));
+        set_sizes::<T>(task, 1, a - 1);
+        verifiers::<T>(a);
+        let (_, c, _) = round(&spec, 0, true);
+        let (_, id) = submit_as::<T>(task, 0, c);
+        fix_challenge::<T>(id);
+        vote_all::<T>(id, Verdict::Negative(pogo_primitives::NegativeReason::FinalRootMismatch));
+        Pogo::<T>::do_advance(id).unwrap(); // escalates
+        let epoch = Submissions::<T>::get(id).unwrap().escalated_epoch.unwrap() + T::ChallengeEpochDelay::get();
+        <T as Config>::BenchmarkHelper::set_relay_randomness(epoch, [11; 32]);
+        Pogo::<T>::record_epoch_randomness();
+        Pogo::<T>::do_advance(id).unwrap(); // draws level 1
+        let sub = Submissions::<T>::get(id).unwrap();
+        let level1: Vec<T::AccountId> = sub.assigned.iter().filter(|x| x.level == 1).map(|x| x.who.clone()).collect();
+        let voting = (level1.len() * 2).div_ceil(3);
+        let verdict = Verdict::Negative(pogo_primitives::NegativeReason::FinalRootMismatch);
+        for (i, w) in level1.iter().take(voting).enumerate() {
+            let h = verdict_commitment(id, &w.encode(), &verdict, &salt(i));
+            Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
+        }
+        let Phase::Committing(until) = Submissions::<T>::get(id).unwrap().phase else { panic!("not committing") };
+        frame_system::Pallet::<T>::set_block_number(until + 1u32.into());
+        Pogo::<T>::do_advance(id).unwrap();
+        for (i, w) in level1.iter().take(voting).enumerate() {
+            Pogo::<T>::reveal_verdict(RawOrigin::Signed(w.clone()).into(), id, verdict, salt(i)).unwrap();
+        }
+        let caller = funded::<T>("caller", 0);
+        #[extrinsic_call]
+        advance(RawOrigin::Signed(caller), id);
+        assert!(!Submissions::<T>::contains_key(id));
+    }
+
+    /// The end of the fraud window: `a` verifiers settled, two thirds paid and the rest (silent)
+    /// slashed, and the miner paid.
+    #[benchmark]
+    fn advance_finalize(a: Linear<1, 32>) {
+        let a = a.min(T::MaxAssigned::get());
+        start_relay::<T>();
+        let spec = base_spec(16, 4);
+        let (_, task) = new_task::<T>(spec, params::<T>(1, 2));
+        set_sizes::<T>(task, a, 0);
+        verifiers::<T>(a);
         let (_, c, _) = round(&spec, 0, false);
         let (_, id) = submit_as::<T>(task, 0, c);
         fix_challenge::<T>(id);
-        let w = Submissions::<T>::get(id).unwrap().assigned[0].who.clone();
-        let h = verdict_commitment(id, &w.encode(), &Verdict::Positive, &salt(0));
-        Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
+        let who: Vec<T::AccountId> = Submissions::<T>::get(id).unwrap().assigned.iter().map(|x| x.who.clone()).collect();
+        let voting = (who.len() * 2).div_ceil(3);
+        for (i, w) in who.iter().take(voting).enumerate() {
+            let h = verdict_commitment(id, &w.encode(), &Verdict::Positive, &salt(i));
+            Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
+        }
+        let Phase::Committing(until) = Submissions::<T>::get(id).unwrap().phase else { panic!("not committing") };
+        frame_system::Pallet::<T>::set_block_number(until + 1u32.into());
         Pogo::<T>::do_advance(id).unwrap();
-        Pogo::<T>::reveal_verdict(RawOrigin::Signed(w).into(), id, Verdict::Positive, salt(0)).unwrap();
+        for (i, w) in who.iter().take(voting).enumerate() {
+            Pogo::<T>::reveal_verdict(RawOrigin::Signed(w.clone()).into(), id, Verdict::Positive, salt(i)).unwrap();
+        }
+        let Phase::Revealing(until) = Submissions::<T>::get(id).unwrap().phase else { panic!("not revealing") };
+        frame_system::Pallet::<T>::set_block_number(until + 1u32.into());
         Pogo::<T>::do_advance(id).unwrap();
         let Phase::Accepted(at) = Submissions::<T>::get(id).unwrap().phase else { panic!("not accepted") };
         frame_system::Pallet::<T>::set_block_number(at);
@@ -356,19 +490,56 @@ mod benchmarks {
         assert!(!Submissions::<T>::contains_key(id));
     }
 
+    /// A proof replaying `c` steps of the largest leaf the proof bound allows at that interval, against an
+    /// accepted round whose `MaxAssigned` Positive verifiers are slashed, with `p` rounds built on it
+    /// voided, each releasing `MaxAssigned` verifiers of its own.
     #[benchmark]
-    fn report_fraud(c: Linear<1, 274>) {
+    fn report_fraud(c: Linear<1, 274>, p: Linear<0, 15>) {
         let c = c.min(T::MaxCheckpointInterval::get());
+        let p = p.min(T::MaxPendingPerTask::get().saturating_sub(1));
         start_relay::<T>();
-        let spec = spec::<T>(c, c);
-        let (_, task) = new_task::<T>(spec, params::<T>(1, 0));
+        let spec = fraud_spec::<T>(c, c);
+        let (_, task) = new_task::<T>(spec, params::<T>(1, 2));
+        let assigned = T::MaxAssigned::get();
+        set_sizes::<T>(task, assigned, 0);
+        verifiers::<T>(assigned);
         let (b, commitment, trace) = round(&spec, 0, true);
-        let (_, id) = submit_as::<T>(task, 0, commitment);
+        let (_, id) = submit_as::<T>(task, 0, commitment.clone());
+        fix_challenge::<T>(id);
+        vote_all::<T>(id, Verdict::Positive);
+        Pogo::<T>::do_advance(id).unwrap();
+        assert!(matches!(Submissions::<T>::get(id).unwrap().phase, Phase::Accepted(_)));
+        for i in 0..p {
+            let mut next = commitment.clone();
+            next.base_root = commitment.final_root;
+            next.trace_root = [i as u8 + 1; 32];
+            let (_, o) = submit_as::<T>(task, i + 1, next);
+            fabricate_assignments::<T>(o, assigned, i + 1);
+        }
         let proof = b.fraud_proof(&trace, 0, 0).unwrap();
         let reporter = funded::<T>("reporter", 0);
         #[extrinsic_call]
         _(RawOrigin::Signed(reporter), id, Box::new(proof));
         assert!(!Submissions::<T>::contains_key(id));
+        assert!(PendingByTask::<T>::get(task).is_empty());
+    }
+
+    /// `on_finalize` seeing a new relay epoch: the relay data read (in the runtime, the relay state
+    /// proof parsed), its randomness recorded and the oldest retained epoch pruned.
+    #[benchmark]
+    fn record_epoch_randomness() {
+        let retention = T::RandomnessRetention::get();
+        for e in 1..=retention {
+            <T as Config>::BenchmarkHelper::set_relay_randomness(e, [e as u8; 32]);
+            Pogo::<T>::record_epoch_randomness();
+        }
+        <T as Config>::BenchmarkHelper::set_relay_randomness(retention + 1, [1; 32]);
+        #[block]
+        {
+            Pogo::<T>::record_epoch_randomness();
+        }
+        assert_eq!(LastRecordedEpoch::<T>::get(), Some(retention + 1));
+        assert!(!EpochRandomness::<T>::contains_key(1));
     }
 
     impl_benchmark_test_suite!(Pogo, crate::mock::new_test_ext(), crate::mock::Test);

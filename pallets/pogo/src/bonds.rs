@@ -44,13 +44,12 @@ impl<T: Config> Pallet<T> {
 
     /// Bond that is neither at risk nor unbonding.
     pub fn free_bond(ledger: &LedgerOf<T>) -> BalanceOf<T> {
-        let unbonding = ledger.unbonding.map(|(a, _)| a).unwrap_or_default();
-        ledger.held.saturating_sub(ledger.at_risk).saturating_sub(unbonding)
+        Self::active_bond(ledger).saturating_sub(ledger.at_risk)
     }
 
     /// Bond that counts as stake for assignment: held and not unbonding.
     pub fn active_bond(ledger: &LedgerOf<T>) -> BalanceOf<T> {
-        ledger.held.saturating_sub(ledger.unbonding.map(|(a, _)| a).unwrap_or_default())
+        ledger.held.saturating_sub(ledger.unbonding.map(|u| u.amount).unwrap_or_default())
     }
 
     /// Puts `amount` of `who`'s free bond at risk.
@@ -60,6 +59,16 @@ impl<T: Config> Pallet<T> {
         ledger.at_risk = ledger.at_risk.saturating_add(amount);
         Self::put_ledger(role, who, ledger);
         Ok(())
+    }
+
+    /// Adds `amount` to `who`'s stake at risk without asking for free bond: a verifier drawn from a stake
+    /// snapshot (its funds cannot leave before the submission settles; a slash never takes more than is
+    /// held).
+    pub(crate) fn add_risk(role: Role, who: &T::AccountId, amount: BalanceOf<T>) {
+        if let Some(mut ledger) = Self::ledger(role, who) {
+            ledger.at_risk = ledger.at_risk.saturating_add(amount);
+            Self::put_ledger(role, who, ledger);
+        }
     }
 
     /// Releases `amount` of stake at risk (no funds move).
@@ -84,7 +93,15 @@ impl<T: Config> Pallet<T> {
         let slashed = credit.peek();
         ledger.held = ledger.held.saturating_sub(slashed);
         ledger.at_risk = ledger.at_risk.saturating_sub(reserved);
+        // A slash cannot leave more unbonding than is held.
+        if let Some(u) = ledger.unbonding.as_mut() {
+            u.amount = u.amount.min(ledger.held);
+        }
         Self::put_ledger(role, who, ledger);
+        if role == Role::Verifier {
+            // Below `MinVerifierBond` it frees its registry slot.
+            let _ = Self::sync_registry(who, false);
+        }
         if !slashed.is_zero() {
             Self::deposit_event(Event::Slashed { who: who.clone(), role, amount: slashed });
         }

@@ -1,9 +1,13 @@
 //! The calls' logic: `do_*` functions behind the thin dispatchables in `lib.rs`.
 
-use crate::{pallet::*, types::*};
+use crate::{finalize::Winner, pallet::*, types::*, LOG_TARGET};
 use alloc::vec::Vec;
 use codec::Encode;
-use frame_support::{pallet_prelude::*, traits::Get};
+use frame_support::{
+    dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
+    pallet_prelude::*,
+    traits::Get,
+};
 use frame_system::pallet_prelude::BlockNumberFor;
 use pogo_primitives::{
     fraud::{self, FraudProof},
@@ -19,7 +23,10 @@ use sp_runtime::{
 impl<T: Config> Pallet<T> {
     /// Checks a spec and its parameters against the pallet's bounds.
     pub(crate) fn validate_task(spec: &TrainingSpec, params: &TaskParamsOf<T>) -> DispatchResult {
-        spec.validate().map_err(|_| Error::<T>::InvalidSpec)?;
+        spec.validate().map_err(|e| {
+            log::debug!(target: LOG_TARGET, "create_task: invalid spec: {e}");
+            Error::<T>::from(e)
+        })?;
         ensure!(
             spec.checkpoint_interval <= T::MaxCheckpointInterval::get() &&
                 fraud::max_encoded_len(spec) <= u64::from(T::MaxFraudProofLen::get()),
@@ -29,15 +36,19 @@ impl<T: Config> Pallet<T> {
         let window_ok = |w: BlockNumberFor<T>| w >= T::MinWindow::get() && w <= T::MaxWindow::get();
         ensure!(
             params.verifiers > 0 &&
+                params.escalation_verifiers > params.verifiers &&
                 total <= T::MaxAssigned::get() &&
                 window_ok(params.commit_window) &&
                 window_ok(params.reveal_window) &&
                 params.tolerance.max_off_by_one_ppm <= 1_000_000 &&
                 params.tolerance.max_off_by_more_ppm <= 1_000_000 &&
                 params.tolerance.max_scale_error_ppm <= 1_000_000 &&
-                params.min_improvement_ppm <= 1_000_000 &&
-                params.samples.steps > 0,
+                params.min_improvement_ppm <= 1_000_000,
             Error::<T>::InvalidTaskParams
+        );
+        ensure!(
+            params.samples.is_within(spec.steps_per_round, spec.leaf_count(), spec.eval_examples),
+            Error::<T>::SampleSizesOutOfRange
         );
         Ok(())
     }
@@ -64,6 +75,9 @@ impl<T: Config> Pallet<T> {
         Self::round_cost(&params)?;
         let id = NextTaskId::<T>::get();
         let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
+        // The task record is paid for: no free storage, however small the escrow.
+        let deposit = T::TaskDeposit::get();
+        Self::hold(HoldReason::TaskDeposit, &owner, deposit)?;
         if !escrow.is_zero() {
             Self::hold(HoldReason::TaskEscrow, &owner, escrow)?;
         }
@@ -80,6 +94,8 @@ impl<T: Config> Pallet<T> {
             escrow,
             committed: Zero::zero(),
             pending: 0,
+            root_set_at: frame_system::Pallet::<T>::block_number(),
+            deposit,
         };
         Tasks::<T>::insert(id, task);
         NextTaskId::<T>::put(next);
@@ -119,6 +135,7 @@ impl<T: Config> Pallet<T> {
         ensure!(task.owner == who, Error::<T>::NotTaskOwner);
         ensure!(task.pending == 0, Error::<T>::TaskHasPendingSubmissions);
         let released = Self::release(HoldReason::TaskEscrow, &who, task.escrow);
+        Self::release(HoldReason::TaskDeposit, &who, task.deposit);
         Tasks::<T>::remove(id);
         PendingByTask::<T>::remove(id);
         Self::deposit_event(Event::TaskClosed { task: id, released });
@@ -127,19 +144,21 @@ impl<T: Config> Pallet<T> {
 
     pub(crate) fn do_bond(who: T::AccountId, role: Role, amount: BalanceOf<T>) -> DispatchResult {
         ensure!(!amount.is_zero(), Error::<T>::ZeroAmount);
-        let existing = Self::ledger(role, &who);
-        let mut ledger = existing.clone().unwrap_or_default();
+        let mut ledger = Self::ledger(role, &who).unwrap_or_default();
         ledger.held = ledger.held.checked_add(&amount).ok_or(Error::<T>::Overflow)?;
+        // A miner may only build on roots set after this block (see `do_submit_round`).
+        ledger.bonded_at = frame_system::Pallet::<T>::block_number();
         if role == Role::Verifier {
             ensure!(Self::active_bond(&ledger) >= T::MinVerifierBond::get(), Error::<T>::BondTooSmall);
-            ensure!(
-                existing.is_some() || VerifierBonds::<T>::count() < T::MaxVerifiers::get(),
-                Error::<T>::TooManyVerifiers
-            );
         }
         ensure!(Self::reducible(&who) >= amount, Error::<T>::InsufficientBalance);
         Self::hold(role.hold_reason(), &who, amount)?;
         Self::put_ledger(role, &who, ledger);
+        if role == Role::Verifier {
+            // Takes a registry slot, evicting a smaller bond when full (the call fails otherwise and
+            // nothing above is kept).
+            Self::sync_registry(&who, true)?;
+        }
         Self::deposit_event(Event::Bonded { who, role, amount });
         Ok(())
     }
@@ -149,17 +168,33 @@ impl<T: Config> Pallet<T> {
         let mut ledger = Self::ledger(role, &who).ok_or(Error::<T>::NotBonded)?;
         ensure!(Self::free_bond(&ledger) >= amount, Error::<T>::InsufficientFreeBond);
         let unlocks_at = frame_system::Pallet::<T>::block_number().saturating_add(T::UnbondingPeriod::get());
-        let already = ledger.unbonding.map(|(a, _)| a).unwrap_or_default();
-        ledger.unbonding = Some((already.saturating_add(amount), unlocks_at));
+        let already = ledger.unbonding.map(|u| u.amount).unwrap_or_default();
+        ledger.unbonding = Some(Unbonding {
+            amount: already.saturating_add(amount),
+            unlocks_at,
+            after_submission: NextSubmissionId::<T>::get(),
+        });
         Self::put_ledger(role, &who, ledger);
+        if role == Role::Verifier {
+            Self::sync_registry(&who, false)?;
+        }
         Self::deposit_event(Event::Unbonding { who, role, amount, unlocks_at });
         Ok(())
     }
 
     pub(crate) fn do_withdraw_unbonded(who: T::AccountId, role: Role) -> DispatchResult {
         let mut ledger = Self::ledger(role, &who).ok_or(Error::<T>::NotBonded)?;
-        let (amount, at) = ledger.unbonding.ok_or(Error::<T>::NothingUnbonding)?;
-        ensure!(frame_system::Pallet::<T>::block_number() >= at, Error::<T>::StillUnbonding);
+        let unbonding = ledger.unbonding.ok_or(Error::<T>::NothingUnbonding)?;
+        let amount = unbonding.amount;
+        ensure!(frame_system::Pallet::<T>::block_number() >= unbonding.unlocks_at, Error::<T>::StillUnbonding);
+        if role == Role::Verifier {
+            // The amount was in the stake snapshots of every submission older than the unbonding: it
+            // stays until they have all settled, so no drawn verifier's stake is gone when it is slashed.
+            ensure!(
+                Self::oldest_unsettled().is_none_or(|oldest| oldest >= unbonding.after_submission),
+                Error::<T>::UnbondingAwaitsSubmissions
+            );
+        }
         let released = Self::release(role.hold_reason(), &who, amount);
         ledger.held = ledger.held.saturating_sub(released);
         ledger.unbonding = None;
@@ -168,17 +203,17 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// The verifier stake snapshot: every registered verifier with an active bond of at least
-    /// `MinVerifierBond`, except `miner`, sorted by account.
+    /// The verifier stake snapshot: the registry (accounts ascending, each at least `MinVerifierBond`)
+    /// without `miner`.
     pub(crate) fn stake_snapshot(miner: &T::AccountId) -> BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxVerifiers> {
-        let mut all: Vec<(T::AccountId, BalanceOf<T>)> = VerifierBonds::<T>::iter()
-            .filter(|(who, _)| who != miner)
-            .map(|(who, l)| (who, Self::active_bond(&l)))
-            .filter(|(_, stake)| *stake >= T::MinVerifierBond::get())
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        all.truncate(T::MaxVerifiers::get() as usize);
-        BoundedVec::truncate_from(all)
+        let mut registry = VerifierRegistry::<T>::get();
+        registry.retain(|(who, _)| who != miner);
+        registry
+    }
+
+    /// The id of the oldest unsettled submission.
+    pub(crate) fn oldest_unsettled() -> Option<SubmissionId> {
+        SubmissionQueue::<T>::iter_keys().next().map(SubmissionId::from_be_bytes)
     }
 
     pub(crate) fn do_submit_round(
@@ -191,6 +226,10 @@ impl<T: Config> Pallet<T> {
         ensure!(task.status == TaskStatus::Active, Error::<T>::TaskPaused);
         ensure!(commitment.base_root == task.state_root, Error::<T>::WrongBaseRoot);
         ensure!(commitment.steps == task.spec.steps_per_round, Error::<T>::WrongStepCount);
+        let ledger = Self::ledger(Role::Miner, &miner).ok_or(Error::<T>::NotBonded)?;
+        // The round seed depends on the miner's account: only a bond placed before the root existed may
+        // build on it, so a miner cannot pick among seeds by deriving fresh, freshly bonded accounts.
+        ensure!(ledger.bonded_at < task.root_set_at, Error::<T>::BondNewerThanBaseRoot);
         let cost = Self::round_cost(&task.params)?;
         ensure!(task.escrow.saturating_sub(task.committed) >= cost, Error::<T>::TaskUnderfunded);
         let (epoch, _) = T::RelayRandomness::epoch_randomness().ok_or(Error::<T>::ChallengeNotReady)?;
@@ -220,17 +259,20 @@ impl<T: Config> Pallet<T> {
                 locator,
                 submitted_at: frame_system::Pallet::<T>::block_number(),
                 relay_epoch: epoch,
+                escalated_epoch: None,
                 phase: Phase::AwaitingChallenge,
                 bond: task.params.miner_bond,
                 deposit,
                 escrow: cost,
                 challenge: None,
+                escalation_challenge: None,
                 level: 0,
                 assigned: BoundedVec::new(),
                 disputed_steps: BoundedVec::new(),
             },
         );
         PendingByTask::<T>::insert(task_id, pending);
+        SubmissionQueue::<T>::insert(id.to_be_bytes(), ());
         Tasks::<T>::insert(task_id, task);
         NextSubmissionId::<T>::put(next);
         Self::deposit_event(Event::RoundSubmitted { submission: id, task: task_id, miner, round, base_root, final_root });
@@ -270,32 +312,60 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    pub(crate) fn do_report_fraud(reporter: T::AccountId, id: SubmissionId, proof: FraudProof) -> DispatchResult {
+    /// The weight `report_fraud` declares: the longest replay the runtime's bounds allow (the benchmark
+    /// uses the largest leaf that keeps the proof within `MaxFraudProofLen` for each checkpoint interval)
+    /// and an accepted round whose `MaxAssigned` verifiers are settled and on which `MaxPendingPerTask − 1`
+    /// rounds, each with `MaxAssigned` verifiers of its own, are voided.
+    pub fn report_fraud_worst_case_weight() -> Weight {
+        T::WeightInfo::report_fraud(T::MaxCheckpointInterval::get(), T::MaxPendingPerTask::get().saturating_sub(1))
+    }
+
+    /// The weight of a report on a round of `task`: its spec's checkpoint interval, its other unsettled
+    /// rounds (each priced with `MaxAssigned` verifiers).
+    fn report_fraud_weight(task_id: TaskId, task: &TaskOf<T>) -> Weight {
+        let others = PendingByTask::<T>::decode_len(task_id).unwrap_or(0);
+        T::WeightInfo::report_fraud(task.spec.checkpoint_interval, u32::try_from(others.saturating_sub(1)).unwrap_or(u32::MAX))
+    }
+
+    pub(crate) fn do_report_fraud(
+        reporter: T::AccountId,
+        id: SubmissionId,
+        proof: FraudProof,
+    ) -> DispatchResultWithPostInfo {
         ensure!(proof.encoded_size() <= T::MaxFraudProofLen::get() as usize, Error::<T>::FraudProofTooLarge);
-        let sub = Submissions::<T>::get(id).ok_or(Error::<T>::UnknownSubmission)?;
+        let mut sub = Submissions::<T>::get(id).ok_or(Error::<T>::UnknownSubmission)?;
         if let Phase::Accepted(final_at) = sub.phase {
             ensure!(frame_system::Pallet::<T>::block_number() < final_at, Error::<T>::FraudWindowClosed);
         }
         let mut task = Tasks::<T>::get(sub.task).ok_or(Error::<T>::UnknownTask)?;
-        let fraud =
-            fraud::verify(&task.spec, &sub.commitment, &proof).map_err(|_| Error::<T>::InvalidFraudProof)?;
+        let fraud = fraud::verify(&task.spec, &sub.commitment, &proof).map_err(|e| {
+            log::debug!(target: LOG_TARGET, "report_fraud on submission {id}: {e}");
+            Error::<T>::from(e)
+        })?;
+        log::info!(target: LOG_TARGET, "fraud proven on submission {id}: {fraud:?}");
+        let voided_weight = Self::report_fraud_weight(sub.task, &task);
 
-        // The miner loses the whole bond this round put at risk; the reporter gets a capped share.
-        let credit = Self::slash_bond(Role::Miner, &sub.miner, sub.bond, sub.bond);
-        let slashed = frame_support::traits::Imbalance::peek(&credit);
-        let share = T::ReporterShare::get().mul_floor(slashed).min(T::MaxReporterReward::get());
-        let reporter_reward = Self::reward_reporter(credit, &reporter, share);
-        Self::deposit_event(Event::FraudProven { submission: id, reporter, fraud, slashed, reporter_reward });
+        // The miner loses the whole bond this round put at risk, all of it to `Slashed`: the reporter is
+        // made whole (no fee) but never paid from the slash, so a miner reporting itself through another
+        // account ends exactly where being caught would leave it.
+        let slashed = Self::slash_to_sink(Role::Miner, &sub.miner, sub.bond, sub.bond);
+        Self::deposit_event(Event::FraudProven { submission: id, reporter, fraud, slashed });
 
         let was_accepted = matches!(sub.phase, Phase::Accepted(_));
-        // Verifiers not yet settled are released without pay or slash.
-        Self::release_assignments(&sub);
+        if was_accepted {
+            // The accepted round was wrong: Positive verdicts are slashed, Negative ones paid.
+            Self::settle_verifiers(id, &mut sub, &mut task, Winner::Negative);
+        } else {
+            // Undecided yet: verifiers are released without pay or slash.
+            Self::release_assignments(&sub);
+        }
         let task_id = sub.task;
         Self::remove_submission(id, sub.clone(), &mut task);
         if was_accepted {
             // Back to the state before this round: every accepted round has exactly `steps_per_round`
             // steps, so the counters follow from the round number, whatever was built on top since.
             task.state_root = sub.commitment.base_root;
+            task.root_set_at = frame_system::Pallet::<T>::block_number();
             task.round = sub.round;
             task.steps_done = u64::from(sub.round).saturating_mul(u64::from(task.spec.steps_per_round));
             Self::deposit_event(Event::StateRootReverted { task: task_id, state_root: task.state_root });
@@ -314,6 +384,6 @@ impl<T: Config> Pallet<T> {
             }
         }
         Tasks::<T>::insert(task_id, task);
-        Ok(())
+        Ok(PostDispatchInfo { actual_weight: Some(voided_weight), pays_fee: Pays::No })
     }
 }

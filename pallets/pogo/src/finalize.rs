@@ -1,7 +1,7 @@
 //! Block-driven progress of a submission (the analogue of pallet-broker's `tick_impls.rs`): challenge,
-//! reveal, tally, settlement, escalation, expiry, staleness and the end of the fraud window. Driven by the
-//! permissionless `advance` call; every step touches one submission and at most `MaxAssigned` verifiers
-//! (accepting a round also marks at most `MaxPendingPerTask` others stale).
+//! reveal, tally, settlement, escalation, expiry, staleness and the end of the fraud window. Driven by
+//! `on_idle` (see `idle.rs`) and the permissionless `advance` call; every step touches one submission and
+//! at most `MaxAssigned` verifiers (accepting a round also marks at most `MaxPendingPerTask` others stale).
 
 use crate::{pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
@@ -29,7 +29,7 @@ pub(crate) enum ChallengeRandomness {
 
 /// Which revealed verdicts are on the winning side.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Winner {
+pub(crate) enum Winner {
     Positive,
     Negative,
     /// Expiry: every revealed verdict is paid, none is slashed for its side.
@@ -44,7 +44,8 @@ impl<T: Config> Pallet<T> {
         let others = T::MaxPendingPerTask::get().saturating_sub(1);
         T::WeightInfo::advance_challenge(T::MaxVerifiers::get())
             .max(T::WeightInfo::advance_tally(T::MaxAssigned::get(), others))
-            .max(T::WeightInfo::advance_finalize())
+            .max(T::WeightInfo::advance_reject(T::MaxAssigned::get()))
+            .max(T::WeightInfo::advance_finalize(T::MaxAssigned::get()))
     }
 
     fn now() -> frame_system::pallet_prelude::BlockNumberFor<T> {
@@ -64,13 +65,16 @@ impl<T: Config> Pallet<T> {
         let actual: Weight;
         match sub.phase {
             Phase::AwaitingChallenge => {
-                let target = sub.relay_epoch.saturating_add(T::ChallengeEpochDelay::get());
+                // Level 0 waits for randomness from after the submission, level 1 for randomness from
+                // after the escalation: nobody could change the snapshot's stake once it existed.
+                let from = if sub.level == 0 { sub.relay_epoch } else { sub.escalated_epoch.unwrap_or(sub.relay_epoch) };
+                let target = from.saturating_add(T::ChallengeEpochDelay::get());
                 let randomness = match Self::challenge_randomness(target) {
                     ChallengeRandomness::Ready(r) => r,
                     ChallengeRandomness::NotYet => return Err(Error::<T>::ChallengeNotReady.into()),
                     ChallengeRandomness::Pruned => {
                         // Liveness: nobody advanced the round while its randomness was kept; it can
-                        // no longer be challenged fairly, so it expires (no pay, no slash).
+                        // no longer be challenged fairly, so it expires.
                         let weight = Self::tally_weight(&sub);
                         Self::expire(id, sub, &mut task);
                         Tasks::<T>::insert(task_id, task);
@@ -80,15 +84,21 @@ impl<T: Config> Pallet<T> {
                 let snapshot_len = Snapshots::<T>::decode_len(id).unwrap_or(0);
                 actual = T::WeightInfo::advance_challenge(u32::try_from(snapshot_len).unwrap_or(u32::MAX));
                 let challenge = challenge_seed(&randomness, id);
-                sub.challenge = Some(challenge);
-                let drawn = Self::draw_verifiers(id, &mut sub, 0, task.params.verifiers);
+                let (level, count) = if sub.level == 0 {
+                    sub.challenge = Some(challenge);
+                    (0, task.params.verifiers)
+                } else {
+                    sub.escalation_challenge = Some(challenge);
+                    (1, task.params.escalation_verifiers)
+                };
+                let drawn = Self::draw_verifiers(id, &mut sub, level, count);
                 if drawn == 0 {
                     // Nobody can verify: the round cannot be decided.
                     Self::expire(id, sub, &mut task);
                 } else {
                     sub.phase = Phase::Committing(now.saturating_add(task.params.commit_window));
                     Submissions::<T>::insert(id, sub);
-                    Self::deposit_event(Event::ChallengeFixed { submission: id, challenge, level: 0, verifiers: drawn });
+                    Self::deposit_event(Event::ChallengeFixed { submission: id, challenge, level, verifiers: drawn });
                 }
             },
             Phase::Committing(until) => {
@@ -116,7 +126,9 @@ impl<T: Config> Pallet<T> {
             },
             Phase::Accepted(final_at) => {
                 ensure!(now >= final_at, Error::<T>::TooEarly);
-                actual = T::WeightInfo::advance_finalize();
+                actual = T::WeightInfo::advance_finalize(u32::try_from(sub.assigned.len()).unwrap_or(u32::MAX));
+                // The fraud window closed without a proof: Positive verdicts were right.
+                Self::settle_verifiers(id, &mut sub, &mut task, Winner::Positive);
                 let owed = task.params.reward;
                 let reward = Self::pay_from_escrow(&mut task, &sub.miner, owed);
                 Self::release_risk(Role::Miner, &sub.miner, sub.bond);
@@ -129,12 +141,43 @@ impl<T: Config> Pallet<T> {
         Ok(Some(actual).into())
     }
 
+    /// Whether `advance` would move submission `sub` now (its deadline passed or its condition holds),
+    /// judged from the submission alone (no relay randomness lookup beyond one read).
+    pub(crate) fn is_due(id: SubmissionId, sub: &SubmissionOf<T>) -> bool {
+        let now = Self::now();
+        match sub.phase {
+            Phase::AwaitingChallenge => {
+                let from = if sub.level == 0 { sub.relay_epoch } else { sub.escalated_epoch.unwrap_or(sub.relay_epoch) };
+                !matches!(
+                    Self::challenge_randomness(from.saturating_add(T::ChallengeEpochDelay::get())),
+                    ChallengeRandomness::NotYet
+                )
+            },
+            Phase::Committing(until) => {
+                now > until ||
+                    sub.assigned
+                        .iter()
+                        .filter(|a| a.level == sub.level)
+                        .all(|a| Attestations::<T>::contains_key(id, &a.who))
+            },
+            Phase::Revealing(until) => {
+                now > until ||
+                    sub.assigned
+                        .iter()
+                        .filter(|a| a.level == sub.level)
+                        .all(|a| Attestations::<T>::get(id, &a.who).is_none_or(|att| att.revealed.is_some()))
+            },
+            Phase::Accepted(final_at) => now >= final_at,
+        }
+    }
+
     /// Weight of a tally-like step of `sub` (opening the reveal, deciding, expiring): its assigned
     /// verifiers, and on acceptance the other pending rounds of its task marked stale.
     fn tally_weight(sub: &SubmissionOf<T>) -> Weight {
         let assigned = u32::try_from(sub.assigned.len()).unwrap_or(u32::MAX);
         let others = PendingByTask::<T>::decode_len(sub.task).unwrap_or(0).saturating_sub(1);
         T::WeightInfo::advance_tally(assigned, u32::try_from(others).unwrap_or(u32::MAX))
+            .max(T::WeightInfo::advance_reject(assigned))
     }
 
     /// Records the relay chain's epoch randomness the first time a block sees its epoch, and prunes
@@ -173,19 +216,19 @@ impl<T: Config> Pallet<T> {
         ChallengeRandomness::Pruned
     }
 
-    /// Draws up to `count` verifiers at `level` from the snapshot, skipping anyone already assigned or
-    /// whose free bond cannot cover what the assignment puts at risk. Returns how many were drawn.
+    /// Draws up to `count` verifiers at `level` from the submission's stake snapshot, skipping anyone
+    /// already assigned. The draw depends on nothing but the snapshot and the level's challenge: no live
+    /// ledger is consulted, so bonding or unbonding after the snapshot cannot steer it. Each drawn
+    /// verifier has `max_verifier_slash × stake` put at risk; its funds cannot leave before the
+    /// submission settles (see `do_withdraw_unbonded`). Returns how many were drawn.
     pub(crate) fn draw_verifiers(id: SubmissionId, sub: &mut SubmissionOf<T>, level: u8, count: u32) -> u32 {
-        let Some(challenge) = sub.challenge else { return 0 };
+        let Some(challenge) = sub.challenge_at(level) else { return 0 };
         let snapshot = Snapshots::<T>::get(id).unwrap_or_default();
         let max_slash = Self::max_verifier_slash();
         let stakes: Vec<u128> = snapshot
             .iter()
             .map(|(who, stake)| {
-                let taken = sub.assigned.iter().any(|a| &a.who == who);
-                let covered = Self::ledger(Role::Verifier, who)
-                    .is_some_and(|l| Self::free_bond(&l) >= max_slash.mul_ceil(*stake));
-                if taken || !covered {
+                if sub.assigned.iter().any(|a| &a.who == who) {
                     0
                 } else {
                     (*stake).unique_saturated_into()
@@ -198,26 +241,31 @@ impl<T: Config> Pallet<T> {
         for index in picks {
             let Some((who, stake)) = snapshot.get(index) else { continue };
             let at_risk = max_slash.mul_ceil(*stake);
-            if Self::put_at_risk(Role::Verifier, who, at_risk).is_err() {
-                continue;
-            }
             let entry = Assignment { who: who.clone(), stake: *stake, at_risk, level };
             if sub.assigned.try_push(entry).is_err() {
-                Self::release_risk(Role::Verifier, who, at_risk);
                 break;
             }
+            Self::add_risk(Role::Verifier, who, at_risk);
             drawn = drawn.saturating_add(1);
         }
         drawn
     }
 
-    /// Tallies revealed verdicts and accepts, rejects, escalates or expires.
+    /// Tallies the revealed verdicts of the current level and accepts, rejects, escalates or expires.
+    ///
+    /// * Level 0 can only accept: two thirds of its stake Positive and no Negative verdict. Anything else
+    ///   (any Negative verdict, or too little Positive stake) escalates; the steps named by `BadGradient`
+    ///   verdicts become the disputed steps every level-1 verifier recomputes.
+    /// * Level 1 decides alone, on its own stake: two thirds Positive accepts, two thirds Negative rejects
+    ///   (the full bond when two thirds name a provable reason, `DataUnavailableSlash` otherwise),
+    ///   anything else expires the round.
     fn decide(id: SubmissionId, mut sub: SubmissionOf<T>, task: &mut TaskOf<T>) {
+        let level = sub.level;
         let mut assigned: u128 = 0;
         let mut positive: u128 = 0;
         let mut negative: u128 = 0;
         let mut provable: u128 = 0;
-        for a in sub.assigned.iter() {
+        for a in sub.assigned.iter().filter(|a| a.level == level) {
             let stake: u128 = a.stake.unique_saturated_into();
             assigned = assigned.saturating_add(stake);
             match Attestations::<T>::get(id, &a.who).and_then(|att| att.revealed) {
@@ -227,38 +275,33 @@ impl<T: Config> Pallet<T> {
                     if reason != NegativeReason::DataUnavailable {
                         provable = provable.saturating_add(stake);
                     }
+                    if let NegativeReason::BadGradient { step } = reason {
+                        if level == 0 && step < task.spec.steps_per_round && !sub.disputed_steps.contains(&step) {
+                            let _ = sub.disputed_steps.try_push(step);
+                        }
+                    }
                 },
                 None => {},
             }
         }
-        let mut outcome = tally(assigned, positive, negative, Ratio::TWO_THIRDS, Ratio::ONE_THIRD);
-        // Dispute narrowing: a level-0 verifier that found a bad gradient is not simply outvoted; the
-        // escalation set recomputes the steps it named (also when level 0 was merely undecided).
-        if outcome != Outcome::Reject && sub.level == 0 && task.params.escalation_verifiers > 0 {
-            for a in sub.assigned.iter() {
-                if let Some(Verdict::Negative(NegativeReason::BadGradient { step })) =
-                    Attestations::<T>::get(id, &a.who).and_then(|att| att.revealed)
-                {
-                    if step < task.spec.steps_per_round && !sub.disputed_steps.contains(&step) {
-                        let _ = sub.disputed_steps.try_push(step);
-                    }
-                }
+        let outcome = if level == 0 {
+            if negative == 0 && Ratio::TWO_THIRDS.reached_by(positive, assigned) {
+                Outcome::Accept
+            } else {
+                Outcome::Undecided
             }
-            if !sub.disputed_steps.is_empty() {
-                outcome = Outcome::Undecided;
-            }
-        }
+        } else {
+            tally(assigned, positive, negative, Ratio::TWO_THIRDS, Ratio::TWO_THIRDS)
+        };
         match outcome {
             Outcome::Accept => {
-                Self::settle_verifiers(id, &mut sub, task, Winner::Positive);
+                // Verifiers stay at risk through the fraud window: a proven fraud slashes the Positive
+                // voters; otherwise they are paid when the round finalizes.
                 let final_at = Self::now().saturating_add(T::FraudWindow::get());
                 task.state_root = sub.commitment.final_root;
+                task.root_set_at = Self::now();
                 task.round = task.round.saturating_add(1);
                 task.steps_done = task.steps_done.saturating_add(u64::from(sub.commitment.steps));
-                // The reward stays committed until the fraud window closes; verifier pay is settled.
-                let reward = task.params.reward;
-                task.committed = task.committed.saturating_sub(sub.escrow.saturating_sub(reward));
-                sub.escrow = reward;
                 sub.phase = Phase::Accepted(final_at);
                 let (task_id, root) = (sub.task, sub.commitment.final_root);
                 Submissions::<T>::insert(id, sub);
@@ -267,30 +310,36 @@ impl<T: Config> Pallet<T> {
             },
             Outcome::Reject => {
                 Self::settle_verifiers(id, &mut sub, task, Winner::Negative);
-                let full = Ratio::ONE_THIRD.reached_by(provable, assigned);
+                let full = Ratio::TWO_THIRDS.reached_by(provable, assigned);
                 let amount = if full { sub.bond } else { T::DataUnavailableSlash::get().mul_floor(sub.bond) };
                 let slashed = Self::slash_to_sink(Role::Miner, &sub.miner, sub.bond, amount);
                 let task_id = sub.task;
                 Self::remove_submission(id, sub, task);
                 Self::deposit_event(Event::RoundRejected { submission: id, task: task_id, slashed });
             },
-            Outcome::Undecided if sub.level == 0 && task.params.escalation_verifiers > 0 => {
-                let drawn = Self::draw_verifiers(id, &mut sub, 1, task.params.escalation_verifiers);
-                if drawn == 0 {
-                    Self::expire(id, sub, task);
-                } else {
-                    sub.level = 1;
-                    sub.phase = Phase::Committing(Self::now().saturating_add(task.params.commit_window));
-                    let disputed_steps = sub.disputed_steps.len() as u32;
-                    Submissions::<T>::insert(id, sub);
-                    Self::deposit_event(Event::RoundEscalated { submission: id, verifiers: drawn, disputed_steps });
-                }
+            Outcome::Undecided if level == 0 => {
+                let epoch = Self::current_epoch();
+                sub.level = 1;
+                sub.escalated_epoch = Some(epoch);
+                sub.phase = Phase::AwaitingChallenge;
+                let disputed_steps = u32::try_from(sub.disputed_steps.len()).unwrap_or(u32::MAX);
+                Submissions::<T>::insert(id, sub);
+                Self::deposit_event(Event::RoundEscalated { submission: id, epoch, disputed_steps });
             },
             Outcome::Undecided => Self::expire(id, sub, task),
         }
     }
 
-    /// No decision: the miner keeps its bond, revealing verifiers are paid.
+    /// The relay epoch of this block: from the relay state proof, else the newest recorded one.
+    fn current_epoch() -> u64 {
+        T::RelayRandomness::epoch_randomness()
+            .map(|(epoch, _)| epoch)
+            .or_else(LastRecordedEpoch::<T>::get)
+            .unwrap_or_default()
+    }
+
+    /// No decision: the miner keeps its bond; revealing verifiers are released without pay, silent ones
+    /// are slashed.
     fn expire(id: SubmissionId, mut sub: SubmissionOf<T>, task: &mut TaskOf<T>) {
         Self::settle_verifiers(id, &mut sub, task, Winner::Nobody);
         Self::release_risk(Role::Miner, &sub.miner, sub.bond);
@@ -299,25 +348,28 @@ impl<T: Config> Pallet<T> {
         Self::deposit_event(Event::RoundExpired { submission: id, task: task_id });
     }
 
-    /// Pays, slashes and releases every assigned verifier once; their stake at risk is cleared.
-    fn settle_verifiers(id: SubmissionId, sub: &mut SubmissionOf<T>, task: &mut TaskOf<T>, winner: Winner) {
+    /// Pays, slashes and releases every assigned verifier of both levels once, for the final outcome;
+    /// their stake at risk is cleared.
+    ///
+    /// * No revealed verdict (never committed, or committed and never revealed): `NonRevealSlash`.
+    /// * A verdict on the winning side: released and paid `verifier_pay`.
+    /// * A verdict on the losing side: `LosingVoteSlash` (at most `NonRevealSlash`, so withholding a
+    ///   losing reveal never pays).
+    /// * Expiry (`Winner::Nobody`): revealed verdicts are released without pay or slash.
+    pub(crate) fn settle_verifiers(id: SubmissionId, sub: &mut SubmissionOf<T>, task: &mut TaskOf<T>, winner: Winner) {
         let pay = task.params.verifier_pay;
         for a in sub.assigned.iter_mut() {
             if a.at_risk.is_zero() {
                 continue;
             }
-            let att = Attestations::<T>::get(id, &a.who);
-            let (slash, paid) = match att.map(|x| x.revealed) {
-                None => (Perbill::zero(), false),
-                Some(None) => (T::NonRevealSlash::get(), false),
-                Some(Some(v)) => {
-                    let on_winning = matches!(
-                        (winner, v),
-                        (Winner::Nobody, _) |
-                            (Winner::Positive, Verdict::Positive) |
-                            (Winner::Negative, Verdict::Negative(_))
-                    );
-                    if on_winning { (Perbill::zero(), true) } else { (T::LosingVoteSlash::get(), false) }
+            let (slash, paid) = match Attestations::<T>::get(id, &a.who).and_then(|x| x.revealed) {
+                None => (T::NonRevealSlash::get(), false),
+                Some(v) => match (winner, v) {
+                    (Winner::Nobody, _) => (Perbill::zero(), false),
+                    (Winner::Positive, Verdict::Positive) | (Winner::Negative, Verdict::Negative(_)) => {
+                        (Perbill::zero(), true)
+                    },
+                    _ => (T::LosingVoteSlash::get(), false),
                 },
             };
             if slash.is_zero() {
@@ -366,6 +418,7 @@ impl<T: Config> Pallet<T> {
     /// it still had committed. Stake at risk must already be settled or released by the caller.
     pub(crate) fn remove_submission(id: SubmissionId, sub: SubmissionOf<T>, task: &mut TaskOf<T>) {
         Self::release(HoldReason::SubmissionDeposit, &sub.miner, sub.deposit);
+        SubmissionQueue::<T>::remove(id.to_be_bytes());
         task.committed = task.committed.saturating_sub(sub.escrow);
         task.pending = task.pending.saturating_sub(1);
         PendingByTask::<T>::mutate(sub.task, |p| p.retain(|x| *x != id));

@@ -20,6 +20,12 @@ impl<T: Config> Pallet<T> {
         assert!(T::MaxLocatorLen::get() > 0, "MaxLocatorLen must be positive");
         assert!(T::MaxFraudProofLen::get() >= 1024, "MaxFraudProofLen too small for any proof");
         assert!(T::RandomnessRetention::get() > T::ChallengeEpochDelay::get(), "RandomnessRetention too short");
+        assert!(
+            T::NonRevealSlash::get() >= T::LosingVoteSlash::get(),
+            "NonRevealSlash must be at least LosingVoteSlash: withholding a losing verdict must not pay"
+        );
+        assert!(T::MaxAssigned::get() >= 3, "MaxAssigned must allow a level-0 verifier and a larger level 1");
+        assert!(T::MaxIdleAdvances::get() > 0, "MaxIdleAdvances must be positive");
         // Perbill values are <= 100% by construction.
     }
 
@@ -32,9 +38,26 @@ impl<T: Config> Pallet<T> {
         ] {
             for (who, l) in ledgers {
                 ensure!(Self::held(role.hold_reason(), &who) == l.held, "recorded bond != held");
-                let unbonding = l.unbonding.map(|(a, _)| a).unwrap_or_default();
-                ensure!(l.at_risk.saturating_add(unbonding) <= l.held, "stake at risk exceeds bond");
+                let unbonding = l.unbonding.map(|u| u.amount).unwrap_or_default();
+                ensure!(unbonding <= l.held, "unbonding exceeds bond");
+                // A miner's risk is taken from its free bond; a verifier's comes from stake snapshots
+                // and may exceed it (slashes never take more than is held).
+                if role == Role::Miner {
+                    ensure!(l.at_risk.saturating_add(unbonding) <= l.held, "miner stake at risk exceeds bond");
+                }
             }
+        }
+        // The registry: accounts strictly ascending, each with its ledger's active bond, all eligible.
+        let registry = VerifierRegistry::<T>::get();
+        for pair in registry.windows(2) {
+            if let [a, b] = pair {
+                ensure!(a.0 < b.0, "registry not strictly ascending");
+            }
+        }
+        for (who, stake) in registry.iter() {
+            let l = VerifierBonds::<T>::get(who).ok_or("registered verifier without a ledger")?;
+            ensure!(Self::active_bond(&l) == *stake, "registry stake != active bond");
+            ensure!(*stake >= T::MinVerifierBond::get(), "ineligible stake in the registry");
         }
         // Stake at risk equals what unsettled submissions put at risk.
         let mut miner_risk: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
@@ -57,9 +80,7 @@ impl<T: Config> Pallet<T> {
                 ensure!(s.assigned.iter().any(|a| a.who == who), "attester not assigned");
             }
             ensure!(PendingByTask::<T>::get(s.task).contains(&id), "submission missing from its task's list");
-            if matches!(s.phase, Phase::Accepted(_)) {
-                ensure!(s.assigned.iter().all(|a| a.at_risk.is_zero()), "accepted round with unsettled verifiers");
-            }
+            ensure!(SubmissionQueue::<T>::contains_key(id.to_be_bytes()), "submission missing from the queue");
         }
         for (who, l) in MinerBonds::<T>::iter() {
             ensure!(miner_risk.remove(&who).unwrap_or_default() == l.at_risk, "miner stake at risk mismatch");
@@ -89,6 +110,18 @@ impl<T: Config> Pallet<T> {
         }
         ensure!(Tasks::<T>::count() as usize == Tasks::<T>::iter_keys().count(), "task counter");
         ensure!(Submissions::<T>::count() as usize == Submissions::<T>::iter_keys().count(), "submission counter");
+        ensure!(
+            SubmissionQueue::<T>::iter_keys().count() == Submissions::<T>::iter_keys().count(),
+            "queue != submissions"
+        );
+        let mut deposit_by_owner: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+        for task in Tasks::<T>::iter_values() {
+            let d = deposit_by_owner.entry(task.owner.clone()).or_default();
+            *d = d.saturating_add(task.deposit);
+        }
+        for (who, amount) in deposit_by_owner {
+            ensure!(Self::held(HoldReason::TaskDeposit, &who) == amount, "task deposits != held");
+        }
         Ok(())
     }
 }

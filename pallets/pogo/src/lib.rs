@@ -8,12 +8,15 @@
 //! *Miners* train for a round of steps on data fixed by a seed they cannot choose, then submit a
 //! [`RoundCommitment`](pogo_primitives::RoundCommitment): the base root, a root over per-step records (each
 //! with the root of that step's 4-bit gradients), and the final root. After the submission, relay-chain
-//! randomness that did not exist before it fixes a *challenge*: a stake-weighted sample of *verifiers*,
-//! each with its own steps to recompute and leaves to open. Verifiers commit verdicts, then reveal them.
-//! Two thirds of the assigned stake positive accepts the round (the task root advances, provisionally for
-//! a fraud window); a third negative rejects it and slashes the miner's bond; otherwise the round is
-//! escalated once to a larger set, then expires. Anyone can prove a bad state transition of one leaf with a
-//! fraud proof, checked here with `pogo-primitives`, until the fraud window closes.
+//! randomness that did not exist before it fixes a *challenge*: a stake-weighted sample of *verifiers*
+//! from the stake snapshot taken at submission, each with its own steps to recompute and leaves to open.
+//! Verifiers commit verdicts, then reveal them. At level 0, two thirds of the assigned stake positive and
+//! no negative verdict accepts the round (the task root advances, provisionally for a fraud window);
+//! anything else escalates it to a larger level-1 set drawn with fresh relay randomness, which recomputes
+//! the disputed steps and decides alone: two thirds positive accepts, two thirds negative rejects and
+//! slashes the miner's bond, anything else expires the round. Verifiers are settled when the outcome is
+//! final (an accepted round's at the end of its fraud window). Anyone can prove a bad state transition
+//! of one leaf with a fraud proof, checked here with `pogo-primitives`, until the fraud window closes.
 //!
 //! ## Design
 //!
@@ -24,8 +27,10 @@
 //!   longer than every window so no bond escapes a pending slash.
 //! * Work per call is bounded: every queue is a `BoundedVec`, settlement of a submission touches at most
 //!   `MaxAssigned` verifiers, and voiding a task's pending rounds at most `MaxPendingPerTask`.
-//! * Progress is driven by the permissionless [`Call::advance`]: anyone (usually the worker) moves a
-//!   submission to its next phase once its deadline passed or its condition holds.
+//! * Progress needs no keeper: `on_idle` advances due submissions oldest first within the block's spare
+//!   weight (at most `MaxIdleAdvances` a block); the permissionless [`Call::advance`] stays the fallback.
+//! * Only eligible stake (at least `MinVerifierBond`) holds one of the `MaxVerifiers` registry slots; a
+//!   larger bond evicts the smallest when the registry is full.
 //!
 //! ## Terms
 //!
@@ -50,13 +55,18 @@
 
 extern crate alloc;
 
+pub use api::MAX_API_PAGE;
 pub use pallet::*;
 
 mod api;
 mod bonds;
 mod dispatchable_impls;
+mod errors;
 mod finalize;
+mod idle;
 mod invariants;
+pub mod migrations;
+mod registry;
 pub mod types;
 pub mod weights;
 
@@ -69,6 +79,9 @@ mod tests;
 
 pub use types::*;
 pub use weights::WeightInfo;
+
+/// The log target of this pallet.
+pub const LOG_TARGET: &str = "runtime::pogo";
 
 use polkadot_sdk::{frame_support, frame_system, sp_runtime};
 
@@ -113,7 +126,11 @@ pub mod pallet {
     /// A bond ledger.
     pub type LedgerOf<T> = BondLedger<BalanceOf<T>, BlockNumberFor<T>>;
 
+    /// The storage layout version (see `migrations`).
+    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
     #[pallet::pallet]
+    #[pallet::storage_version(STORAGE_VERSION)]
     pub struct Pallet<T>(_);
 
     /// Why the pallet holds funds.
@@ -127,6 +144,8 @@ pub mod pallet {
         TaskEscrow,
         /// A miner's storage deposit for a pending submission.
         SubmissionDeposit,
+        /// A task owner's storage deposit for the task record.
+        TaskDeposit,
     }
 
     #[pallet::config]
@@ -165,10 +184,14 @@ pub mod pallet {
         /// Storage deposit per submission, held from the miner until it settles.
         #[pallet::constant]
         type SubmissionDeposit: Get<BalanceOf<Self>>;
+        /// Storage deposit per task, held from the owner until the task is closed.
+        #[pallet::constant]
+        type TaskDeposit: Get<BalanceOf<Self>>;
         /// Smallest verifier bond that is eligible for assignment.
         #[pallet::constant]
         type MinVerifierBond: Get<BalanceOf<Self>>;
-        /// Share of its stake a verifier loses for committing without revealing.
+        /// Share of its stake a verifier loses for not revealing a verdict (silent or committed only).
+        /// At least `LosingVoteSlash`, so withholding a losing verdict never pays.
         #[pallet::constant]
         type NonRevealSlash: Get<Perbill>;
         /// Share of its stake a verifier loses for a verdict against the outcome.
@@ -177,12 +200,6 @@ pub mod pallet {
         /// Share of the miner bond lost when a round is rejected only for unavailable data.
         #[pallet::constant]
         type DataUnavailableSlash: Get<Perbill>;
-        /// Share of a fraud slash paid to the reporter.
-        #[pallet::constant]
-        type ReporterShare: Get<Perbill>;
-        /// Most a fraud reporter is paid.
-        #[pallet::constant]
-        type MaxReporterReward: Get<BalanceOf<Self>>;
         /// Longest data locator (URI) in bytes.
         #[pallet::constant]
         type MaxLocatorLen: Get<u32>;
@@ -204,6 +221,9 @@ pub mod pallet {
         /// Relay epochs of randomness kept for challenges not yet fixed.
         #[pallet::constant]
         type RandomnessRetention: Get<u64>;
+        /// Most submissions `on_idle` advances in one block.
+        #[pallet::constant]
+        type MaxIdleAdvances: Get<u32>;
         /// Sets up relay-chain data for benchmarks.
         #[cfg(feature = "runtime-benchmarks")]
         type BenchmarkHelper: BenchmarkHelper;
@@ -259,9 +279,24 @@ pub mod pallet {
     #[pallet::storage]
     pub type LastRecordedEpoch<T> = StorageValue<_, u64>;
 
-    /// Verifier bonds; the registry assignments are drawn from.
+    /// Verifier bonds (any size; only those in [`VerifierRegistry`] are drawn).
     #[pallet::storage]
     pub type VerifierBonds<T: Config> = CountedStorageMap<_, Blake2_128Concat, T::AccountId, LedgerOf<T>>;
+
+    /// The verifiers eligible for assignment, with their active bond, accounts ascending: every entry has
+    /// at least `MinVerifierBond`. A submission's stake snapshot is a copy of it.
+    #[pallet::storage]
+    pub type VerifierRegistry<T: Config> =
+        StorageValue<_, BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxVerifiers>, ValueQuery>;
+
+    /// Every unsettled submission, keyed by its id in big-endian bytes so that iteration runs oldest
+    /// first (`on_idle`, and the unbonding rule that waits for every older submission).
+    #[pallet::storage]
+    pub type SubmissionQueue<T> = StorageMap<_, Identity, [u8; 8], ()>;
+
+    /// Where `on_idle` continues its scan of [`SubmissionQueue`] (the last id it looked at).
+    #[pallet::storage]
+    pub type IdleCursor<T> = StorageValue<_, SubmissionId>;
 
     #[pallet::event]
     #[pallet::generate_deposit(pub(super) fn deposit_event)]
@@ -302,8 +337,9 @@ pub mod pallet {
         RoundAccepted { submission: SubmissionId, task: TaskId, state_root: Hash, final_at: BlockNumberFor<T> },
         /// A round was rejected by votes; the miner lost `slashed`.
         RoundRejected { submission: SubmissionId, task: TaskId, slashed: BalanceOf<T> },
-        /// A round was escalated to a larger verifier set, which also recomputes `disputed_steps`.
-        RoundEscalated { submission: SubmissionId, verifiers: u32, disputed_steps: u32 },
+        /// A round was escalated: a larger verifier set, drawn with relay randomness from after
+        /// `epoch + ChallengeEpochDelay`, decides it and also recomputes `disputed_steps`.
+        RoundEscalated { submission: SubmissionId, epoch: u64, disputed_steps: u32 },
         /// A round reached no decision and expired.
         RoundExpired { submission: SubmissionId, task: TaskId },
         /// A round became stale: another round moved the task root.
@@ -318,7 +354,6 @@ pub mod pallet {
             reporter: T::AccountId,
             fraud: pogo_primitives::fraud::Fraud,
             slashed: BalanceOf<T>,
-            reporter_reward: BalanceOf<T>,
         },
         /// The task root was reverted by a fraud proof.
         StateRootReverted { task: TaskId, state_root: Hash },
@@ -326,16 +361,39 @@ pub mod pallet {
         Slashed { who: T::AccountId, role: Role, amount: BalanceOf<T> },
         /// A verifier was paid.
         VerifierPaid { submission: SubmissionId, verifier: T::AccountId, amount: BalanceOf<T> },
+        /// A verifier left the registry (its eligible stake fell below `MinVerifierBond`, or a larger
+        /// bond took its slot).
+        VerifierDeregistered { who: T::AccountId },
     }
 
     #[pallet::error]
     pub enum Error<T> {
-        /// The training spec is invalid (see `pogo_primitives::spec::SpecError`).
-        InvalidSpec,
+        /// The spec has no parameters.
+        SpecHasNoParameters,
+        /// The spec's leaf size is zero or above the protocol's maximum.
+        SpecLeafSizeOutOfRange,
+        /// The spec's codec block is zero, odd, above the maximum or does not divide the leaf size.
+        SpecCodecBlockInvalid,
+        /// The spec's update rule has a parameter out of range.
+        SpecUpdateRuleInvalid,
+        /// The spec's learning-rate schedule has a parameter out of range.
+        SpecScheduleInvalid,
+        /// The spec's gradient clipping norm is negative or not finite.
+        SpecClippingInvalid,
+        /// The spec's steps per round or checkpoint interval are zero, inconsistent or too large.
+        SpecRoundShapeInvalid,
+        /// The spec's batch size or example counts are zero, inconsistent or too large.
+        SpecDataInvalid,
+        /// The spec's parameter count is above the protocol's maximum.
+        SpecTooManyParameters,
         /// The checkpoint interval exceeds `MaxCheckpointInterval` or makes fraud proofs too large.
         CheckpointIntervalTooLarge,
-        /// Task parameters are invalid: zero verifiers, more than `MaxAssigned`, or a window out of range.
+        /// Task parameters are invalid: zero verifiers, an escalation set not larger than level 0, more
+        /// than `MaxAssigned` in all, a window out of range, or a share above one million ppm.
         InvalidTaskParams,
+        /// A task's sample sizes are out of range (steps above steps per round, leaves or eval examples
+        /// above the protocol's maxima or the model's/data's size).
+        SampleSizesOutOfRange,
         /// No task with this id.
         UnknownTask,
         /// Only the task owner may do this.
@@ -360,12 +418,17 @@ pub mod pallet {
         NothingUnbonding,
         /// The unbonding period has not passed.
         StillUnbonding,
-        /// The verifier registry is full.
+        /// The verifier registry is full of bonds at least as large.
         TooManyVerifiers,
         /// The bond is below `MinVerifierBond`.
         BondTooSmall,
         /// The commitment's base root is not the task's current root.
         WrongBaseRoot,
+        /// The miner's bond was last increased after the task's root was set (no grinding of the round
+        /// seed by fresh accounts): wait for the next root.
+        BondNewerThanBaseRoot,
+        /// Unbonded verifier stake waits until every submission older than the unbonding has settled.
+        UnbondingAwaitsSubmissions,
         /// The commitment's step count is not the task's steps per round.
         WrongStepCount,
         /// The task has `MaxPendingPerTask` unsettled submissions.
@@ -390,8 +453,26 @@ pub mod pallet {
         ChallengeNotReady,
         /// The submission's deadline has not passed and its condition does not hold yet.
         TooEarly,
-        /// The fraud proof does not show fraud (see `pogo_primitives::fraud::FraudProofError`).
-        InvalidFraudProof,
+        /// The fraud proof names a step or leaf outside the round or the model.
+        FraudProofOutOfRange,
+        /// The fraud proof's start state is not a checkpoint of the round.
+        FraudProofWrongAnchor,
+        /// The fraud proof's step records are not the consecutive steps from its anchor.
+        FraudProofWrongSteps,
+        /// A step record's Merkle opening does not match the round's record root.
+        FraudProofBadRecordOpening,
+        /// A gradient leaf's Merkle opening does not match its step's gradient root.
+        FraudProofBadGradientOpening,
+        /// The start leaf's Merkle opening does not match the anchor's state root.
+        FraudProofBadStartOpening,
+        /// The end leaf's Merkle opening does not match the committed state root.
+        FraudProofBadEndOpening,
+        /// The start leaf's bytes are not a valid state leaf.
+        FraudProofBadStartLeaf,
+        /// The end leaf's bytes are not a valid state leaf.
+        FraudProofBadEndLeaf,
+        /// Every opening checks out and the replay agrees: the proof shows no fraud.
+        FraudProofShowsNoFraud,
         /// The fraud proof is larger than `MaxFraudProofLen`.
         FraudProofTooLarge,
         /// The fraud window of this round has closed.
@@ -403,12 +484,17 @@ pub mod pallet {
     #[pallet::hooks]
     impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
         fn on_initialize(_n: BlockNumberFor<T>) -> Weight {
-            // `on_finalize` reads the relay state and may write two entries.
-            T::DbWeight::get().reads_writes(2, 3)
+            // What `on_finalize` will do: read the relay state proof, record a new epoch's randomness
+            // and prune the oldest (benchmarked at its worst case).
+            T::WeightInfo::record_epoch_randomness()
         }
 
         fn on_finalize(_n: BlockNumberFor<T>) {
             Self::record_epoch_randomness();
+        }
+
+        fn on_idle(_n: BlockNumberFor<T>, remaining: Weight) -> Weight {
+            Self::advance_due(remaining)
         }
 
         fn integrity_test() {
@@ -529,10 +615,16 @@ pub mod pallet {
             Self::do_advance(submission)
         }
 
-        /// Proves a bad state transition in a pending or provisionally accepted round.
+        /// Proves a bad state transition in a pending or provisionally accepted round. The miner's bond
+        /// goes to `Slashed` in full; a successful report pays no fee (the reporter is made whole, never
+        /// paid from the slash, so reporting oneself is never better than being caught).
         #[pallet::call_index(11)]
-        #[pallet::weight(T::WeightInfo::report_fraud(T::MaxCheckpointInterval::get()))]
-        pub fn report_fraud(origin: OriginFor<T>, submission: SubmissionId, proof: Box<FraudProof>) -> DispatchResult {
+        #[pallet::weight(Pallet::<T>::report_fraud_worst_case_weight())]
+        pub fn report_fraud(
+            origin: OriginFor<T>,
+            submission: SubmissionId,
+            proof: Box<FraudProof>,
+        ) -> DispatchResultWithPostInfo {
             let who = ensure_signed(origin)?;
             Self::do_report_fraud(who, submission, *proof)
         }

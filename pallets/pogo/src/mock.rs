@@ -79,10 +79,9 @@ impl RelayRandomness for MockRelay {
 }
 
 parameter_types! {
-    pub const NonRevealSlash: Perbill = Perbill::from_percent(1);
+    pub const NonRevealSlash: Perbill = Perbill::from_percent(3);
     pub const LosingVoteSlash: Perbill = Perbill::from_percent(2);
     pub const DataUnavailableSlash: Perbill = Perbill::from_percent(5);
-    pub const ReporterShare: Perbill = Perbill::from_percent(10);
 }
 
 impl pallet_pogo::Config for Test {
@@ -97,12 +96,11 @@ impl pallet_pogo::Config for Test {
     type MinWindow = ConstU64<2>;
     type MaxWindow = ConstU64<30>;
     type SubmissionDeposit = ConstU64<5>;
+    type TaskDeposit = ConstU64<20>;
     type MinVerifierBond = ConstU64<100>;
     type NonRevealSlash = NonRevealSlash;
     type LosingVoteSlash = LosingVoteSlash;
     type DataUnavailableSlash = DataUnavailableSlash;
-    type ReporterShare = ReporterShare;
-    type MaxReporterReward = ConstU64<50>;
     type MaxLocatorLen = ConstU32<64>;
     type MaxAssigned = ConstU32<8>;
     type MaxVerifiers = ConstU32<16>;
@@ -110,6 +108,7 @@ impl pallet_pogo::Config for Test {
     type MaxCheckpointInterval = ConstU32<8>;
     type MaxFraudProofLen = ConstU32<{ 256 * 1024 }>;
     type RandomnessRetention = ConstU64<8>;
+    type MaxIdleAdvances = ConstU32<4>;
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = MockRelay;
 }

@@ -105,6 +105,11 @@ pub struct TaskInfo<T: Config> {
     pub committed: BalanceOf<T>,
     /// Submissions of this task not yet settled.
     pub pending: u32,
+    /// Block in which `state_root` was set (creation, acceptance or a fraud revert). A miner may only
+    /// submit on a root set after its bond was last increased (no grinding of round seeds by account).
+    pub root_set_at: BlockNumberFor<T>,
+    /// Storage deposit held from the owner (reason `TaskDeposit`) until the task is closed.
+    pub deposit: BalanceOf<T>,
 }
 
 /// The two bonded roles.
@@ -121,10 +126,25 @@ pub enum Role {
 pub struct BondLedger<Balance, BlockNumber> {
     /// Held under the role's hold reason.
     pub held: Balance,
-    /// Part of `held` that pending submissions may slash.
+    /// Part of `held` that pending submissions may slash. A verifier's may exceed its free bond: its
+    /// assignments are drawn from stake snapshots, never from the live ledger.
     pub at_risk: Balance,
-    /// Part of `held` on its way out, and the block from which it can be withdrawn.
-    pub unbonding: Option<(Balance, BlockNumber)>,
+    /// Part of `held` on its way out.
+    pub unbonding: Option<Unbonding<Balance, BlockNumber>>,
+    /// Block of the latest `bond` call.
+    pub bonded_at: BlockNumber,
+}
+
+/// An amount on its way out of a bond.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct Unbonding<Balance, BlockNumber> {
+    /// The amount.
+    pub amount: Balance,
+    /// The first block it can be withdrawn in.
+    pub unlocks_at: BlockNumber,
+    /// A verifier's amount also waits until every submission with an id below this one has settled:
+    /// it may be in their stake snapshots.
+    pub after_submission: SubmissionId,
 }
 
 /// Where a submission is in its life.
@@ -172,6 +192,9 @@ pub struct Submission<T: Config> {
     pub submitted_at: BlockNumberFor<T>,
     /// Relay-chain epoch index at inclusion.
     pub relay_epoch: u64,
+    /// Relay-chain epoch index when the round was escalated; the level-1 challenge uses randomness of
+    /// `ChallengeEpochDelay` epochs later, which did not exist when anyone could still change its stake.
+    pub escalated_epoch: Option<u64>,
     /// Phase.
     pub phase: Phase<BlockNumberFor<T>>,
     /// Miner bond at risk.
@@ -180,14 +203,27 @@ pub struct Submission<T: Config> {
     pub deposit: BalanceOf<T>,
     /// Escrow committed to this submission (reward + verifier pay not yet paid).
     pub escrow: BalanceOf<T>,
-    /// The challenge seed, once fixed.
+    /// The level-0 challenge seed, once fixed.
     pub challenge: Option<Hash>,
+    /// The level-1 challenge seed, once fixed.
+    pub escalation_challenge: Option<Hash>,
     /// Current escalation level.
     pub level: u8,
     /// Assigned verifiers (both levels).
     pub assigned: BoundedVec<Assignment<T::AccountId, BalanceOf<T>>, T::MaxAssigned>,
     /// Steps named by `BadGradient` verdicts at level 0; every escalation verifier recomputes them.
     pub disputed_steps: BoundedVec<u32, T::MaxAssigned>,
+}
+
+impl<T: Config> Submission<T> {
+    /// The challenge seed of `level`, once fixed.
+    pub fn challenge_at(&self, level: u8) -> Option<Hash> {
+        if level == 0 {
+            self.challenge
+        } else {
+            self.escalation_challenge
+        }
+    }
 }
 
 /// A verifier's attestation.
@@ -244,6 +280,8 @@ pub struct TaskView<AccountId, Balance, BlockNumber> {
     pub committed: Balance,
     /// Unsettled submissions.
     pub pending: u32,
+    /// Block in which the state root was set.
+    pub root_set_at: BlockNumber,
 }
 
 /// A submission as the runtime API reports it.
@@ -265,8 +303,10 @@ pub struct SubmissionView<AccountId, Balance, BlockNumber> {
     pub submitted_at: BlockNumber,
     /// Phase.
     pub phase: Phase<BlockNumber>,
-    /// Challenge seed, once fixed.
+    /// Level-0 challenge seed, once fixed.
     pub challenge: Option<Hash>,
+    /// Level-1 challenge seed, once fixed.
+    pub escalation_challenge: Option<Hash>,
     /// Escalation level.
     pub level: u8,
     /// Assigned verifiers: account, snapshot stake, level.
@@ -278,7 +318,7 @@ pub struct SubmissionView<AccountId, Balance, BlockNumber> {
 /// What one verifier must check for one submission.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, TypeInfo)]
 pub struct VerifierDuty {
-    /// The challenge seed.
+    /// The challenge seed of the verifier's level.
     pub challenge: Hash,
     /// The verifier's private seed.
     pub verifier_seed: Hash,

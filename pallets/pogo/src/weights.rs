@@ -34,8 +34,10 @@ pub trait WeightInfo {
     fn reveal_verdict() -> Weight;
     fn advance_challenge(v: u32, ) -> Weight;
     fn advance_tally(a: u32, p: u32, ) -> Weight;
-    fn advance_finalize() -> Weight;
-    fn report_fraud(c: u32, ) -> Weight;
+    fn advance_reject(a: u32, ) -> Weight;
+    fn advance_finalize(a: u32, ) -> Weight;
+    fn report_fraud(c: u32, p: u32, ) -> Weight;
+    fn record_epoch_randomness() -> Weight;
 }
 
 /// Weights measured on the pogo runtime.
@@ -243,10 +245,29 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::CounterForSubmissions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Snapshots` (r:0 w:1)
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
-    fn advance_finalize() -> Weight {
-        Weight::from_parts(216_827_000, 6254)
+    fn advance_reject(a: u32, ) -> Weight {
+        Weight::from_parts(300_000_000, 6254)
+            .saturating_add(Weight::from_parts(100_000_000, 12_000).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(10_u64))
+            .saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(a.into())))
             .saturating_add(T::DbWeight::get().writes(11_u64))
+            .saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(a.into())))
+    }
+    fn advance_reject(a: u32, ) -> Weight {
+        Weight::from_parts(300_000_000, 6254)
+            .saturating_add(Weight::from_parts(100_000_000, 12_000).saturating_mul(a.into()))
+            .saturating_add(RocksDbWeight::get().reads(10_u64))
+            .saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(a.into())))
+            .saturating_add(RocksDbWeight::get().writes(11_u64))
+            .saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(a.into())))
+    }
+    fn advance_finalize(a: u32, ) -> Weight {
+        Weight::from_parts(216_827_000, 6254)
+            .saturating_add(Weight::from_parts(88_000_000, 2603).saturating_mul(a.into()))
+            .saturating_add(T::DbWeight::get().reads(10_u64))
+            .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(a.into())))
+            .saturating_add(T::DbWeight::get().writes(11_u64))
+            .saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:1)
     /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2739), added: 5214, mode: `MaxEncodedLen`)
@@ -265,11 +286,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::Snapshots` (r:0 w:1)
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `c` is `[1, 274]`.
-    fn report_fraud(c: u32, ) -> Weight {
+    fn report_fraud(c: u32, p: u32, ) -> Weight {
         Weight::from_parts(652_740_063, 8799)
-            .saturating_add(Weight::from_parts(87_398_805, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(130_000_000, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(3_000_000_000, 90_000).saturating_mul(p.into()))
             .saturating_add(T::DbWeight::get().reads(9_u64))
+            .saturating_add(T::DbWeight::get().reads((100_u64).saturating_mul(p.into())))
             .saturating_add(T::DbWeight::get().writes(10_u64))
+            .saturating_add(T::DbWeight::get().writes((100_u64).saturating_mul(p.into())))
+    }
+    fn record_epoch_randomness() -> Weight {
+        Weight::from_parts(20_000_000, 3000)
+            .saturating_add(T::DbWeight::get().reads(6_u64))
+            .saturating_add(T::DbWeight::get().writes(3_u64))
     }
 }
 
@@ -349,15 +378,26 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(a.into())))
             .saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(p.into())))
     }
-    fn advance_finalize() -> Weight {
+    fn advance_finalize(a: u32, ) -> Weight {
         Weight::from_parts(216_827_000, 6254)
+            .saturating_add(Weight::from_parts(88_000_000, 2603).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(10_u64))
+            .saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(a.into())))
             .saturating_add(RocksDbWeight::get().writes(11_u64))
+            .saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
-    fn report_fraud(c: u32, ) -> Weight {
+    fn report_fraud(c: u32, p: u32, ) -> Weight {
         Weight::from_parts(652_740_063, 8799)
-            .saturating_add(Weight::from_parts(87_398_805, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(130_000_000, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(3_000_000_000, 90_000).saturating_mul(p.into()))
             .saturating_add(RocksDbWeight::get().reads(9_u64))
+            .saturating_add(RocksDbWeight::get().reads((100_u64).saturating_mul(p.into())))
             .saturating_add(RocksDbWeight::get().writes(10_u64))
+            .saturating_add(RocksDbWeight::get().writes((100_u64).saturating_mul(p.into())))
+    }
+    fn record_epoch_randomness() -> Weight {
+        Weight::from_parts(20_000_000, 3000)
+            .saturating_add(RocksDbWeight::get().reads(6_u64))
+            .saturating_add(RocksDbWeight::get().writes(3_u64))
     }
 }

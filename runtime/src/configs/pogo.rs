@@ -21,6 +21,10 @@ use polkadot_sdk::{
 /// and `ONE_EPOCH_AGO_RANDOMNESS` (BABE's `NextRandomness`, always in the proof) from the relay state
 /// proof of the current block. Never from collator-supplied data: the proof is checked against the relay
 /// parent's storage root from the validation data.
+///
+/// Both keys exist on every BABE relay chain, so a proof that does not yield them was cut short by its
+/// collator, who could otherwise make a block record no randomness and move a challenge to a later epoch.
+/// Such a block is invalid: reading stops it (see [`invalid_block`]); absence is never assumed.
 pub struct RelayEpochRandomness;
 
 impl RelayRandomness for RelayEpochRandomness {
@@ -29,13 +33,39 @@ impl RelayRandomness for RelayEpochRandomness {
         if let Some(v) = polkadot_sdk::frame_support::storage::unhashed::get::<(u64, [u8; 32])>(BENCH_RELAY_KEY) {
             return Some(v);
         }
+        // Outside block execution with relay data (genesis, some runtime API calls) there is nothing
+        // to read.
         let data = cumulus_pallet_parachain_system::ValidationData::<Runtime>::get()?;
         let proof = cumulus_pallet_parachain_system::RelayStateProof::<Runtime>::get()?;
-        let relay = RelayChainStateProof::new(ParachainInfo::parachain_id(), data.relay_parent_storage_root, proof).ok()?;
-        let epoch: u64 = relay.read_optional_entry(well_known_keys::EPOCH_INDEX).ok()??;
-        let randomness: [u8; 32] = relay.read_optional_entry(well_known_keys::ONE_EPOCH_AGO_RANDOMNESS).ok()??;
-        Some((epoch, randomness))
+        Some(read_epoch_randomness(data.relay_parent_storage_root, proof))
     }
+}
+
+/// `(EPOCH_INDEX, ONE_EPOCH_AGO_RANDOMNESS)` from a relay state proof against `relay_root`; a proof that
+/// does not prove both values makes the block invalid.
+pub fn read_epoch_randomness(
+    relay_root: polkadot_sdk::cumulus_primitives_core::relay_chain::Hash,
+    proof: polkadot_sdk::sp_trie::StorageProof,
+) -> (u64, [u8; 32]) {
+    let relay = match RelayChainStateProof::new(ParachainInfo::parachain_id(), relay_root, proof) {
+        Ok(relay) => relay,
+        Err(_) => invalid_block("the relay state proof does not match the relay parent's storage root"),
+    };
+    let epoch = relay.read_entry::<u64>(well_known_keys::EPOCH_INDEX, None);
+    let randomness = relay.read_entry::<[u8; 32]>(well_known_keys::ONE_EPOCH_AGO_RANDOMNESS, None);
+    match (epoch, randomness) {
+        (Ok(epoch), Ok(randomness)) => (epoch, randomness),
+        _ => invalid_block("the relay state proof lacks EPOCH_INDEX or ONE_EPOCH_AGO_RANDOMNESS"),
+    }
+}
+
+/// Stops the execution of a block that a collator built on incomplete relay data. A panic during block
+/// execution is how a runtime rejects a block (cumulus's parachain-system does the same for a relay
+/// proof that does not verify); it is reached only through a collator's fault, never through a
+/// transaction.
+#[allow(clippy::panic)]
+fn invalid_block(reason: &str) -> ! {
+    panic!("invalid block: {reason}")
 }
 
 /// Storage key benchmarks use to stand in for the relay state proof.
@@ -57,12 +87,13 @@ parameter_types! {
     /// Slashed bonds accumulate here (governance decides their use).
     pub PogoSlashPot: AccountId = PogoSlashPotId::get().into_account_truncating();
     pub const SubmissionDeposit: Balance = UNIT;
+    /// A task record (up to ~700 bytes with its locator) costs its owner this much while it exists.
+    pub const TaskDeposit: Balance = 10 * UNIT;
     pub const MinVerifierBond: Balance = 10 * UNIT;
-    pub const MaxReporterReward: Balance = 1_000 * UNIT;
-    pub const NonRevealSlash: Perbill = Perbill::from_percent(1);
+    /// Silence (no commit, or no reveal) costs more than a losing vote: withholding never pays.
+    pub const NonRevealSlash: Perbill = Perbill::from_percent(3);
     pub const LosingVoteSlash: Perbill = Perbill::from_percent(2);
     pub const DataUnavailableSlash: Perbill = Perbill::from_percent(5);
-    pub const ReporterShare: Perbill = Perbill::from_percent(10);
 }
 
 #[cfg(not(feature = "fast-runtime"))]
@@ -96,12 +127,11 @@ impl pallet_pogo::Config for Runtime {
     type MinWindow = MinWindow;
     type MaxWindow = MaxWindow;
     type SubmissionDeposit = SubmissionDeposit;
+    type TaskDeposit = TaskDeposit;
     type MinVerifierBond = MinVerifierBond;
     type NonRevealSlash = NonRevealSlash;
     type LosingVoteSlash = LosingVoteSlash;
     type DataUnavailableSlash = DataUnavailableSlash;
-    type ReporterShare = ReporterShare;
-    type MaxReporterReward = MaxReporterReward;
     type MaxLocatorLen = ConstU32<256>;
     type MaxAssigned = ConstU32<32>;
     type MaxVerifiers = ConstU32<256>;
@@ -109,6 +139,7 @@ impl pallet_pogo::Config for Runtime {
     type MaxCheckpointInterval = ConstU32<274>;
     type MaxFraudProofLen = ConstU32<{ 1024 * 1024 }>;
     type RandomnessRetention = ConstU64<8>;
+    type MaxIdleAdvances = ConstU32<4>;
     #[cfg(feature = "runtime-benchmarks")]
     type BenchmarkHelper = BenchmarkRelay;
 }

@@ -105,6 +105,23 @@ pub enum FraudProofError {
     NoInconsistency,
 }
 
+impl core::fmt::Display for FraudProofError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            FraudProofError::OutOfRange => f.write_str("segment or leaf index out of range"),
+            FraudProofError::WrongAnchor => f.write_str("the start anchor is not the checkpoint before the segment"),
+            FraudProofError::WrongSteps => f.write_str("not exactly the segment's steps, in order"),
+            FraudProofError::BadRecordProof(e) => write!(f, "a step record's opening failed: {e}"),
+            FraudProofError::BadGradientProof(e) => write!(f, "a gradient leaf's opening failed: {e}"),
+            FraudProofError::BadStartProof(e) => write!(f, "the start leaf's opening failed: {e}"),
+            FraudProofError::BadEndProof(e) => write!(f, "the end leaf's opening failed: {e}"),
+            FraudProofError::BadStartLeaf => f.write_str("the start leaf is not a valid state leaf"),
+            FraudProofError::BadEndLeaf => f.write_str("the end leaf is not a valid state leaf"),
+            FraudProofError::NoInconsistency => f.write_str("every opening checks out and the replay agrees: no fraud"),
+        }
+    }
+}
+
 fn open_record(commitment: &RoundCommitment, opened: &OpenedRecord) -> Result<(), FraudProofError> {
     opened
         .proof

@@ -32,6 +32,18 @@ pub enum MerkleError {
     RootMismatch,
 }
 
+impl core::fmt::Display for MerkleError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            MerkleError::NoLeaves => "a tree needs at least one leaf",
+            MerkleError::IndexOutOfRange => "leaf index out of range",
+            MerkleError::WrongProofLength => "wrong number of siblings for the path",
+            MerkleError::WrongLeafCount => "the proof's leaf count is not the expected one",
+            MerkleError::RootMismatch => "the recomputed root differs from the committed one",
+        })
+    }
+}
+
 /// A Merkle inclusion proof.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct MerkleProof {

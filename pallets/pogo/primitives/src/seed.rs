@@ -129,6 +129,11 @@ pub fn verifier_seed(challenge_seed: &Hash, verifier: &[u8]) -> Hash {
     finish(&h)
 }
 
+/// Most final-state leaves one verifier opens.
+pub const MAX_SAMPLED_LEAVES: u32 = 4096;
+/// Most evaluation examples one verifier evaluates.
+pub const MAX_SAMPLED_EVAL_EXAMPLES: u32 = 65_536;
+
 /// How much each verifier samples (task parameters).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
 pub struct SampleSizes {
@@ -138,6 +143,20 @@ pub struct SampleSizes {
     pub leaves: u32,
     /// Evaluation examples on which a verifier measures loss before and after.
     pub eval_examples: u32,
+}
+
+impl SampleSizes {
+    /// Whether every size is in its range: `1 ≤ steps ≤ steps_per_round`, `leaves ≤
+    /// min(MAX_SAMPLED_LEAVES, leaf_count)`, `eval_examples ≤ min(MAX_SAMPLED_EVAL_EXAMPLES,
+    /// eval_split)`. Bounds the work of every verifier and of `verifier_samples` (Floyd's `k`).
+    pub fn is_within(&self, steps_per_round: u32, leaf_count: u64, eval_split: u64) -> bool {
+        self.steps >= 1 &&
+            self.steps <= steps_per_round &&
+            self.leaves <= MAX_SAMPLED_LEAVES &&
+            u64::from(self.leaves) <= leaf_count &&
+            self.eval_examples <= MAX_SAMPLED_EVAL_EXAMPLES &&
+            u64::from(self.eval_examples) <= eval_split
+    }
 }
 
 /// What one verifier checks for one submission.

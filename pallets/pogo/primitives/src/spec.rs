@@ -14,6 +14,14 @@ pub const DEFAULT_CODEC_BLOCK: u32 = 64;
 pub const MAX_LEAF_SIZE: u32 = 65_536;
 /// Largest codec block.
 pub const MAX_CODEC_BLOCK: u32 = 4096;
+/// Most parameters a model may have: 2^40 (1.1 T; the paper's largest model, GPT-3, has 175 G).
+pub const MAX_PARAM_COUNT: u64 = 1 << 40;
+/// Most optimizer steps in one round.
+pub const MAX_STEPS_PER_ROUND: u32 = 1 << 20;
+/// Most examples in one step's batch.
+pub const MAX_BATCH_SIZE: u32 = 1 << 20;
+/// Most examples in a training or evaluation split.
+pub const MAX_EXAMPLES: u64 = 1 << 40;
 
 /// `f32` from its bit pattern.
 pub fn f(bits: u32) -> f32 {
@@ -212,8 +220,31 @@ pub enum SpecError {
     BadClipping,
     /// Zero steps, or a checkpoint interval of zero or above the steps per round.
     BadRoundShape,
-    /// Batch size zero or above the training split, or an empty evaluation split.
+    /// Batch size zero or above the training split or [`MAX_BATCH_SIZE`], an empty evaluation split,
+    /// or a split above [`MAX_EXAMPLES`].
     BadData,
+    /// More than [`MAX_PARAM_COUNT`] parameters.
+    TooManyParameters,
+}
+
+impl core::fmt::Display for SpecError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            SpecError::NoParameters => "the model has no parameters",
+            SpecError::BadLeafSize => "leaf size is zero or above MAX_LEAF_SIZE",
+            SpecError::BadCodecBlock => "codec block is zero, odd, above MAX_CODEC_BLOCK or does not divide the leaf size",
+            SpecError::BadUpdateRule => "an optimizer hyper-parameter is out of range or not finite",
+            SpecError::BadSchedule => "the learning-rate schedule is invalid",
+            SpecError::BadClipping => "the clipping limit is negative or not finite",
+            SpecError::BadRoundShape => {
+                "steps per round are zero or above MAX_STEPS_PER_ROUND, or the checkpoint interval is zero or above them"
+            },
+            SpecError::BadData => {
+                "batch size is zero or above the training split or MAX_BATCH_SIZE, the evaluation split is empty, or a split is above MAX_EXAMPLES"
+            },
+            SpecError::TooManyParameters => "more parameters than MAX_PARAM_COUNT",
+        })
+    }
 }
 
 impl TrainingSpec {
@@ -221,6 +252,9 @@ impl TrainingSpec {
     pub fn validate(&self) -> Result<(), SpecError> {
         if self.param_count == 0 {
             return Err(SpecError::NoParameters);
+        }
+        if self.param_count > MAX_PARAM_COUNT {
+            return Err(SpecError::TooManyParameters);
         }
         if self.leaf_size == 0 || self.leaf_size > MAX_LEAF_SIZE {
             return Err(SpecError::BadLeafSize);
@@ -239,10 +273,20 @@ impl TrainingSpec {
         if !clip.is_finite() || clip < 0.0 {
             return Err(SpecError::BadClipping);
         }
-        if self.steps_per_round == 0 || self.checkpoint_interval == 0 || self.checkpoint_interval > self.steps_per_round {
+        if self.steps_per_round == 0 ||
+            self.steps_per_round > MAX_STEPS_PER_ROUND ||
+            self.checkpoint_interval == 0 ||
+            self.checkpoint_interval > self.steps_per_round
+        {
             return Err(SpecError::BadRoundShape);
         }
-        if self.batch_size == 0 || u64::from(self.batch_size) > self.train_examples || self.eval_examples == 0 {
+        if self.batch_size == 0 ||
+            self.batch_size > MAX_BATCH_SIZE ||
+            u64::from(self.batch_size) > self.train_examples ||
+            self.train_examples > MAX_EXAMPLES ||
+            self.eval_examples == 0 ||
+            self.eval_examples > MAX_EXAMPLES
+        {
             return Err(SpecError::BadData);
         }
         Ok(())

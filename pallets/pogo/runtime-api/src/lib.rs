@@ -22,8 +22,9 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
         Balance: Codec,
         BlockNumber: Codec,
     {
-        /// Every task id, ascending.
-        fn task_ids() -> Vec<TaskId>;
+        /// The ids of live tasks in `[start, start + min(limit, 1000))`, ascending (page with `start` =
+        /// the last id + 1; ids below `NextTaskId` only).
+        fn task_ids(start: TaskId, limit: u32) -> Vec<TaskId>;
         /// A task.
         fn task(task: TaskId) -> Option<TaskView<AccountId, Balance, BlockNumber>>;
         /// A task's current state root (provisional while its last round is in the fraud window).
