@@ -82,9 +82,14 @@ fn pogo_weights_fit_in_a_tenth_of_a_block_at_the_configured_maxima() {
         ("commit_verdict", PogoWeights::commit_verdict()),
         ("reveal_verdict", PogoWeights::reveal_verdict()),
         ("advance_challenge", PogoWeights::advance_challenge(v)),
-        ("advance_tally", PogoWeights::advance_tally(a, p)),
-        ("advance_finalize", PogoWeights::advance_finalize()),
-        ("report_fraud", PogoWeights::report_fraud(c)),
+        ("advance_tally", PogoWeights::advance_tally(a)),
+        ("advance_void", PogoWeights::advance_void(a)),
+        ("advance_reject", PogoWeights::advance_reject(a)),
+        ("advance_finalize", PogoWeights::advance_finalize(a)),
+        ("report_fraud", PogoWeights::report_fraud(c, p)),
+        ("record_epoch_randomness", PogoWeights::record_epoch_randomness()),
+        ("advance (declared)", pallet_pogo::Pallet::<Runtime>::advance_worst_case_weight()),
+        ("report_fraud (declared)", pallet_pogo::Pallet::<Runtime>::report_fraud_worst_case_weight()),
     ];
     for (name, w) in weights {
         assert!(w.ref_time() > 0 && w.proof_size() > 0, "{name} weighs nothing");
@@ -93,4 +98,81 @@ fn pogo_weights_fit_in_a_tenth_of_a_block_at_the_configured_maxima() {
             "{name}: {w:?} exceeds 10% of the block ({limit:?})"
         );
     }
+}
+
+/// A relay state proof cut short by its collator (only `ONE_EPOCH_AGO_RANDOMNESS`, no `EPOCH_INDEX`)
+/// must make the block invalid: read as "no randomness", it let the collator move a challenge to a later
+/// epoch (issue 10, attack 6).
+#[test]
+fn a_relay_proof_without_the_epoch_index_makes_the_block_invalid() {
+    use crate::configs::pogo::read_epoch_randomness;
+    use polkadot_sdk::{
+        cumulus_primitives_core::relay_chain::well_known_keys,
+        cumulus_test_relay_sproof_builder::RelayStateSproofBuilder,
+        sp_runtime::traits::BlakeTwo256,
+        sp_state_machine::{prove_read, TrieBackendBuilder},
+    };
+    let randomness = [5u8; 32];
+    let builder = RelayStateSproofBuilder { current_epoch: 7, randomness: randomness.into(), ..Default::default() };
+    let (root, full) = builder.into_state_root_and_proof();
+    TestExternalities::default().execute_with(|| {
+        assert_eq!(read_epoch_randomness(root, full.clone()), (7, randomness), "a complete proof reads");
+    });
+    let backend = TrieBackendBuilder::new(full.into_memory_db::<BlakeTwo256>(), root).build();
+    let cut = prove_read(backend, [well_known_keys::ONE_EPOCH_AGO_RANDOMNESS]).expect("proof of one key");
+    let outcome = std::panic::catch_unwind(|| {
+        TestExternalities::default().execute_with(|| read_epoch_randomness(root, cut))
+    });
+    assert!(outcome.is_err(), "a proof without EPOCH_INDEX must stop the block");
+}
+
+/// The relay state proof the benchmarks parse (`configs::pogo::BENCH_RELAY_PROOF`): the builder's proof
+/// of the keys a parachain block carries, in a relay trie padded to 20,000 entries. Rewritten with
+/// `POGO_WRITE_FIXTURES=1`.
+#[test]
+fn the_benchmark_relay_proof_is_current() {
+    use crate::configs::pogo::read_epoch_randomness;
+    use codec::Encode;
+    use polkadot_sdk::{
+        cumulus_primitives_core::relay_chain::well_known_keys,
+        cumulus_test_relay_sproof_builder::RelayStateSproofBuilder,
+        sp_runtime::traits::BlakeTwo256,
+        sp_state_machine::{prove_read, TrieBackendBuilder},
+    };
+    let para = polkadot_sdk::cumulus_primitives_core::ParaId::from(genesis_config_presets::PARACHAIN_ID);
+    let padding: Vec<(Vec<u8>, Vec<u8>)> = (0u32..20_000)
+        .map(|i| (polkadot_sdk::sp_io::hashing::blake2_256(&i.to_le_bytes()).to_vec(), [i as u8; 32].to_vec()))
+        .collect();
+    let builder = RelayStateSproofBuilder {
+        para_id: para,
+        current_epoch: 1,
+        randomness: [3u8; 32].into(),
+        additional_key_values: padding,
+        ..Default::default()
+    };
+    let (root, full) = builder.into_state_root_and_proof();
+    let keys: Vec<Vec<u8>> = vec![
+        well_known_keys::ACTIVE_CONFIG.to_vec(),
+        well_known_keys::CURRENT_SLOT.to_vec(),
+        well_known_keys::EPOCH_INDEX.to_vec(),
+        well_known_keys::CURRENT_BLOCK_RANDOMNESS.to_vec(),
+        well_known_keys::ONE_EPOCH_AGO_RANDOMNESS.to_vec(),
+        well_known_keys::TWO_EPOCHS_AGO_RANDOMNESS.to_vec(),
+        well_known_keys::relay_dispatch_queue_remaining_capacity(para).key,
+        well_known_keys::hrmp_ingress_channel_index(para),
+        well_known_keys::hrmp_egress_channel_index(para),
+    ];
+    let backend = TrieBackendBuilder::new(full.into_memory_db::<BlakeTwo256>(), root).build();
+    let proof = prove_read(backend, keys).expect("proof of the block keys");
+    TestExternalities::default().execute_with(|| {
+        assert_eq!(read_epoch_randomness(root, proof.clone()), (1, [3u8; 32]));
+    });
+    let bytes = (root, proof).encode();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/benchmarking/relay-state-proof.scale");
+    if std::env::var("POGO_WRITE_FIXTURES").is_ok_and(|v| v == "1") {
+        std::fs::write(path, &bytes).expect("write the fixture");
+    }
+    let committed = std::fs::read(path).expect("the fixture exists");
+    assert!(bytes.len() > 4 * 1024, "a proof of realistic depth ({} bytes)", bytes.len());
+    assert_eq!(committed, bytes, "runtime/benchmarking/relay-state-proof.scale is stale: rerun with POGO_WRITE_FIXTURES=1");
 }

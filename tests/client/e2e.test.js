@@ -1,5 +1,6 @@
 // End-to-end test of pogo-node from a polkadot.js client, with no custom types: one PoGO round from task
-// creation to acceptance on a `--dev` chain, and one rejected bad input per call family, each with its
+// creation to finalization on a `--dev` chain (phases moved by the chain itself, on_idle, with no advance
+// call), and one rejected bad input per call family, each with its
 // typed module error and no change of the pallet's storage.
 //
 //   POGO_NODE     pogo-node binary       (default $CARGO_TARGET_DIR/testnet/pogo-node)
@@ -35,7 +36,7 @@ import {
   startNode,
   tail,
   verdictFixture,
-  waitForBlock,
+  waitForEvent,
   waitForNode,
 } from './lib.js';
 
@@ -183,50 +184,6 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     note(`fixture: spec ${(fx.spec.length - 2) / 2} B, commitment ${(fx.commitment.length - 2) / 2} B, fraud proof ${(fx.fraudProof.length - 2) / 2} B`);
   });
 
-  test('createTask with zero verifiers fails with InvalidTaskParams, an invalid spec with InvalidSpec', async () => {
-    const { api, alice, fx } = s;
-    const watch = async (at) => ({
-      next: await at.query.pogo.nextTaskId(),
-      count: await at.query.pogo.counterForTasks(),
-      holds: await at.query.balances.holds(alice.address),
-    });
-    await expectRejected({
-      tx: api.tx.pogo.createTask(fx.spec, taskParams({ verifiers: 0 }), fx.initialRoot, dataset(), 100n * UNIT),
-      signer: alice,
-      error: 'InvalidTaskParams',
-      watch,
-    });
-    const spec = api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), 0).method.args[0].toJSON();
-    await expectRejected({
-      tx: api.tx.pogo.createTask({ ...spec, checkpointInterval: 0 }, taskParams(), fx.initialRoot, dataset(), 100n * UNIT),
-      signer: alice,
-      error: 'InvalidSpec',
-      watch,
-    });
-  });
-
-  test('Alice creates a task from the fixture spec and initial root', async () => {
-    const { api, alice, fx } = s;
-    const escrow = 100n * UNIT;
-    const result = await expectOk(api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), escrow), alice);
-    const ev = theEvent(result, 'TaskCreated');
-    s.task = ev.task.toNumber();
-    assert.equal(ev.owner.toHex(), hex32(alice));
-    assert.equal(ev.stateRoot.toHex(), fx.initialRoot);
-    assert.equal(ev.escrow.toBigInt(), escrow);
-    const stored = (await api.query.pogo.tasks(s.task)).unwrap();
-    assert.equal(stored.stateRoot.toHex(), fx.initialRoot);
-    assert.equal(stored.spec.toHex(), fx.spec);
-    assert.equal(stored.params.verifiers.toNumber(), 3);
-    const ids = (await api.call.pogoApi.taskIds()).map((x) => x.toNumber());
-    assert.ok(ids.includes(s.task), `taskIds ${ids}`);
-    const view = (await api.call.pogoApi.task(s.task)).unwrap();
-    assert.equal(view.stateRoot.toHex(), fx.initialRoot);
-    assert.equal(view.round.toNumber(), 0);
-    assert.equal(view.locator.toUtf8(), LOCATOR);
-    note(`task ${s.task} created by Alice, escrow ${escrow / UNIT} UNIT, root ${fx.initialRoot}`);
-  });
-
   test('bond of zero fails with ZeroAmount', async () => {
     const { api, verifiers } = s;
     const who = verifiers[0];
@@ -257,6 +214,95 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       assert.equal(ledger.held.toBigInt(), verifierBond);
     }
     note(`bonded: Bob ${minerBond / UNIT} UNIT as miner; ${verifiers.length} verifiers ${verifierBond / UNIT} UNIT each`);
+  });
+
+  test('createTask with zero verifiers fails with InvalidTaskParams, an invalid spec with SpecRoundShapeInvalid', async () => {
+    const { api, alice, fx } = s;
+    const watch = async (at) => ({
+      next: await at.query.pogo.nextTaskId(),
+      count: await at.query.pogo.counterForTasks(),
+      holds: await at.query.balances.holds(alice.address),
+    });
+    await expectRejected({
+      tx: api.tx.pogo.createTask(fx.spec, taskParams({ verifiers: 0 }), fx.initialRoot, dataset(), 100n * UNIT),
+      signer: alice,
+      error: 'InvalidTaskParams',
+      watch,
+    });
+    const spec = api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), 0).method.args[0].toJSON();
+    await expectRejected({
+      tx: api.tx.pogo.createTask({ ...spec, checkpointInterval: 0 }, taskParams(), fx.initialRoot, dataset(), 100n * UNIT),
+      signer: alice,
+      error: 'SpecRoundShapeInvalid',
+      watch,
+    });
+  });
+
+  // Issue 10, attack 9: what a user could once do for free or make every RPC node compute.
+  test('a model nobody can train, unbounded samples and an escrow of zero cost nothing no more', async () => {
+    const { api, alice, fx } = s;
+    const watch = async (at) => ({
+      next: await at.query.pogo.nextTaskId(),
+      count: await at.query.pogo.counterForTasks(),
+      holds: await at.query.balances.holds(alice.address),
+    });
+    const spec = api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), 0).method.args[0].toJSON();
+    await expectRejected({
+      tx: api.tx.pogo.createTask({ ...spec, paramCount: '18446744073709551615' }, taskParams(), fx.initialRoot, dataset(), 0),
+      signer: alice,
+      error: 'SpecTooManyParameters',
+      watch,
+    });
+    for (const samples of [
+      { steps: 2, leaves: 4294967295, evalExamples: 8 },
+      { steps: 2, leaves: 2, evalExamples: 4294967295 },
+    ]) {
+      await expectRejected({
+        tx: api.tx.pogo.createTask(fx.spec, taskParams({ samples }), fx.initialRoot, dataset(), 0),
+        signer: alice,
+        error: 'SampleSizesOutOfRange',
+        watch,
+      });
+    }
+    // A task with no escrow still holds its storage deposit, released when it is closed.
+    const deposit = api.consts.pogo.taskDeposit.toBigInt();
+    assert.ok(deposit > 0n, 'TaskDeposit');
+    const held = async (at) =>
+      (await at.query.balances.holds(alice.address))
+        .filter((h) => h.id.toJSON()?.pogo === 'TaskDeposit')
+        .reduce((sum, h) => sum + h.amount.toBigInt(), 0n);
+    const before = await held(api);
+    const created = await expectOk(api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), 0), alice);
+    const id = theEvent(created, 'TaskCreated').task.toNumber();
+    assert.equal(await held(await api.at(created.blockHash)), before + deposit, 'the deposit is held');
+    const closed = await expectOk(api.tx.pogo.closeTask(id), alice);
+    assert.equal(await held(await api.at(closed.blockHash)), before, 'and released on close');
+    // Reads are paged: asking for every task id returns at most one page.
+    const page = await api.call.pogoApi.taskIds(0, 4294967295);
+    assert.ok(page.length <= 1000, `taskIds page of ${page.length}`);
+    note(`refused: paramCount 2^64-1 (SpecTooManyParameters), unbounded samples (SampleSizesOutOfRange); a task with no escrow held ${deposit / UNIT} UNIT until closed`);
+  });
+
+  test('Alice creates a task from the fixture spec and initial root', async () => {
+    const { api, alice, fx } = s;
+    const escrow = 100n * UNIT;
+    const result = await expectOk(api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), escrow), alice);
+    const ev = theEvent(result, 'TaskCreated');
+    s.task = ev.task.toNumber();
+    assert.equal(ev.owner.toHex(), hex32(alice));
+    assert.equal(ev.stateRoot.toHex(), fx.initialRoot);
+    assert.equal(ev.escrow.toBigInt(), escrow);
+    const stored = (await api.query.pogo.tasks(s.task)).unwrap();
+    assert.equal(stored.stateRoot.toHex(), fx.initialRoot);
+    assert.equal(stored.spec.toHex(), fx.spec);
+    assert.equal(stored.params.verifiers.toNumber(), 3);
+    const ids = (await api.call.pogoApi.taskIds(0, 1000)).map((x) => x.toNumber());
+    assert.ok(ids.includes(s.task), `taskIds ${ids}`);
+    const view = (await api.call.pogoApi.task(s.task)).unwrap();
+    assert.equal(view.stateRoot.toHex(), fx.initialRoot);
+    assert.equal(view.round.toNumber(), 0);
+    assert.equal(view.locator.toUtf8(), LOCATOR);
+    note(`task ${s.task} created by Alice, escrow ${escrow / UNIT} UNIT, root ${fx.initialRoot}`);
   });
 
   test('submitRound on a wrong base root fails with WrongBaseRoot', async () => {
@@ -324,28 +370,20 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     });
   });
 
-  test('repeated advance fixes the challenge once relay randomness two epochs later is recorded', { timeout: CHALLENGE_TIMEOUT_MS + 60_000 }, async () => {
-    const { api, keeper } = s;
+  test('the chain fixes the challenge by itself (on_idle) once relay randomness two epochs later is recorded', { timeout: CHALLENGE_TIMEOUT_MS + 60_000 }, async () => {
+    const { api } = s;
     const id = need(s.submission, 'the submission');
     const started = Date.now();
-    let attempts = 0;
-    let fixed = null;
-    while (!fixed) {
-      if (Date.now() - started > CHALLENGE_TIMEOUT_MS || attempts >= 120) {
-        const last = await api.query.pogo.lastRecordedEpoch();
-        assert.fail(`no ChallengeFixed after ${attempts} advance calls in ${Date.now() - started} ms (submitted in relay epoch ${s.relayEpoch}, needs epoch ${s.relayEpoch + 2}, last recorded ${last.toString()})`);
-      }
-      attempts += 1;
-      const result = await send(api, api.tx.pogo.advance(id), keeper);
-      if (result.error) {
-        assert.equal(result.error.text, 'pogo.ChallengeNotReady', `advance: ${result.error.text}`);
-        const now = (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber();
-        await waitForBlock(api, now + 1);
-        continue;
-      }
-      fixed = theEvent(result, 'ChallengeFixed');
-      s.fixedAt = (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber();
-    }
+    // Nobody calls advance: pallet-pogo's on_idle moves every due submission.
+    const found = await waitForEvent(api, {
+      fromBlock: s.submittedAt,
+      section: 'pogo',
+      method: 'ChallengeFixed',
+      match: (d) => d.submission.toNumber() === id,
+      timeoutMs: CHALLENGE_TIMEOUT_MS,
+    });
+    const fixed = found.data;
+    s.fixedAt = found.block;
     assert.equal(fixed.submission.toNumber(), id);
     assert.equal(fixed.level.toNumber(), 0);
     assert.equal(fixed.verifiers.toNumber(), 3, 'three verifiers drawn');
@@ -370,7 +408,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       assert.equal(duty.unwrap().samples.steps.length, 2);
     }
     assert.ok((await api.call.pogoApi.verifierDuty(id, s.unassigned.address)).isNone);
-    note(`ChallengeFixed in block ${s.fixedAt} after ${attempts} advance calls (${Math.round((Date.now() - started) / 1000)} s), ${s.fixedAt - s.submittedAt} blocks after inclusion`);
+    note(`ChallengeFixed by on_idle in block ${s.fixedAt} (${Math.round((Date.now() - started) / 1000)} s), ${s.fixedAt - s.submittedAt} blocks after inclusion, no advance call`);
     note(`assigned verifiers: ${s.assigned.map((p) => p.meta.name).join(', ')}; unassigned caller for NotAssigned: ${s.unassigned.meta.name}`);
   });
 
@@ -388,8 +426,8 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     });
   });
 
-  test('assigned verifiers commit positive verdicts; advance opens the reveal at once', async () => {
-    const { api, keeper } = s;
+  test('assigned verifiers commit positive verdicts; the chain opens the reveal at once', async () => {
+    const { api } = s;
     const id = need(s.submission, 'the submission');
     const assigned = need(s.assigned, 'the assignment');
     s.votes = new Map();
@@ -408,9 +446,13 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       assert.ok(att.revealed.isNone);
       assert.ok((await api.call.pogoApi.verifierDuty(id, v.address)).unwrap().committed.isTrue);
     }
-    const result = await expectOk(api.tx.pogo.advance(id), keeper);
-    const ev = theEvent(result, 'RevealStarted');
-    const at = (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber();
+    const first = Math.min(...(await Promise.all(results.map(async (r) => (await api.rpc.chain.getHeader(r.blockHash)).number.toNumber()))));
+    const { data: ev, block: at } = await waitForEvent(api, {
+      fromBlock: first,
+      section: 'pogo',
+      method: 'RevealStarted',
+      match: (d) => d.submission.toNumber() === id,
+    });
     assert.equal(ev.until.toNumber(), at + s.window);
     assert.ok((await api.query.pogo.submissions(id)).unwrap().phase.isRevealing);
     note(`3 verdict commitments; reveal open from block ${at} until ${ev.until.toNumber()}`);
@@ -429,8 +471,8 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     });
   });
 
-  test('verifiers reveal; advance accepts the round with the fixture final root', async () => {
-    const { api, keeper, fx } = s;
+  test('verifiers reveal; the chain accepts the round with the fixture final root', async () => {
+    const { api, fx } = s;
     const id = need(s.submission, 'the submission');
     const task = need(s.task, 'the task');
     const assigned = need(s.assigned, 'the assignment');
@@ -441,14 +483,22 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       }),
     );
     for (const r of results) assert.ok(theEvent(r, 'VerdictRevealed').verdict.isPositive);
-    const result = await expectOk(api.tx.pogo.advance(id), keeper);
-    const ev = theEvent(result, 'RoundAccepted');
-    const at = (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber();
+    const first = Math.min(...(await Promise.all(results.map(async (r) => (await api.rpc.chain.getHeader(r.blockHash)).number.toNumber()))));
+    const { data: ev, block: at } = await waitForEvent(api, {
+      fromBlock: first,
+      section: 'pogo',
+      method: 'RoundAccepted',
+      match: (d) => d.submission.toNumber() === id,
+    });
     assert.equal(ev.submission.toNumber(), id);
     assert.equal(ev.task.toNumber(), task);
     assert.equal(ev.stateRoot.toHex(), fx.finalRoot);
     assert.equal(ev.finalAt.toNumber(), at + s.fraudWindow);
-    assert.equal(findEvents(result, 'pogo', 'VerifierPaid').length, 3, 'each positive verifier paid');
+    // Verifiers stay at risk through the fraud window (a proven fraud would slash Positive voters).
+    for (const v of assigned) {
+      const ledger = (await api.call.pogoApi.bond(v.address, 'Verifier')).unwrap();
+      assert.ok(ledger.atRisk.toBigInt() > 0n, `${v.meta.name} still at risk`);
+    }
     s.acceptedAt = at;
     s.finalAt = ev.finalAt.toNumber();
 
@@ -470,7 +520,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     note(`RoundAccepted in block ${at}: task ${task} root ${fx.finalRoot} (round 1, ${fx.stepsPerRound} steps), final at block ${s.finalAt}`);
   });
 
-  test('reportFraud with the honest round fraud proof fails with InvalidFraudProof; the root stays', async () => {
+  test('reportFraud with the honest round fraud proof fails with FraudProofShowsNoFraud; the root stays', async () => {
     const { api, reporter, fx } = s;
     const id = need(s.submission, 'the submission');
     const task = need(s.task, 'the task');
@@ -478,7 +528,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     await expectRejected({
       tx: api.tx.pogo.reportFraud(id, fx.fraudProof),
       signer: reporter,
-      error: 'InvalidFraudProof',
+      error: 'FraudProofShowsNoFraud',
       watch: async (at) => ({
         sub: await at.query.pogo.submissions(id),
         task: await at.query.pogo.tasks(task),
@@ -501,8 +551,8 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     });
   });
 
-  test('after the fraud window advance finalizes the round: miner paid, bond released, submission gone', async () => {
-    const { api, keeper, bob, fx } = s;
+  test('after the fraud window the chain finalizes the round: miner and verifiers paid, bonds released, submission gone', async () => {
+    const { api, bob, fx } = s;
     const id = need(s.submission, 'the submission');
     const task = need(s.task, 'the task');
     const finalAt = need(s.finalAt, 'the accepted round');
@@ -510,29 +560,37 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     assert.ok(s.fraudWindow <= 600, `FraudWindow ${s.fraudWindow} blocks is too long for an e2e test; build with fast-runtime`);
     const escrowBefore = (await api.query.pogo.tasks(task)).unwrap().escrow.toBigInt();
     const freeBefore = (await api.query.system.account(bob.address)).data.free.toBigInt();
-    // `advance` is executed in a block whose number is at least the best block now + 1.
-    await waitForBlock(api, finalAt - 1, (s.fraudWindow + 30) * BLOCK_TIME_MS * 3);
-    const result = await expectOk(api.tx.pogo.advance(id), keeper);
-    const at = (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber();
-    const ev = theEvent(result, 'RoundFinalized');
+    const { data: ev, block: at } = await waitForEvent(api, {
+      fromBlock: s.acceptedAt,
+      section: 'pogo',
+      method: 'RoundFinalized',
+      match: (d) => d.submission.toNumber() === id,
+      timeoutMs: (s.fraudWindow + 30) * BLOCK_TIME_MS * 3,
+    });
+    const blockHash = await api.rpc.chain.getBlockHash(at);
+    const paid = (await (await api.at(blockHash)).query.system.events()).filter(
+      ({ event }) => event.section === 'pogo' && event.method === 'VerifierPaid' && event.data.submission.toNumber() === id,
+    );
+    assert.equal(paid.length, 3, 'each positive verifier paid when the round is final');
     assert.equal(ev.submission.toNumber(), id);
     assert.equal(ev.task.toNumber(), task);
     assert.equal(ev.miner.toHex(), hex32(bob));
     const reward = ev.reward.toBigInt();
     assert.equal(reward, 10n * UNIT, 'the task reward');
-    const after = await api.at(result.blockHash);
+    const after = await api.at(blockHash);
     assert.ok((await after.query.pogo.submissions(id)).isNone, 'submission removed');
     const stored = (await after.query.pogo.tasks(task)).unwrap();
     assert.equal(stored.stateRoot.toHex(), fx.finalRoot, 'the accepted root stays');
     assert.equal(stored.escrow.toBigInt(), escrowBefore - reward, 'reward paid from the escrow');
     const freeAfter = (await after.query.system.account(bob.address)).data.free.toBigInt();
-    // Bob also gets the submission deposit back; he pays no fee here (the keeper sent advance).
+    // Bob also gets the submission deposit back; nobody sent a transaction for this.
     assert.ok(freeAfter >= freeBefore + reward, `Bob's free balance grew by the reward (${freeBefore} -> ${freeAfter})`);
     const ledger = (await after.query.pogo.minerBonds(bob.address)).unwrap();
     assert.equal(ledger.atRisk.toBigInt(), 0n, 'no bond at risk once the round is final');
     assert.deepEqual((await api.call.pogoApi.pendingSubmissions(task)).map((v) => v.id.toNumber()), []);
     assert.equal((await api.call.pogoApi.task(task)).unwrap().pending.toNumber(), 0);
-    note(`RoundFinalized in block ${at} (final at ${finalAt}): Bob paid ${reward / UNIT} UNIT, bond at risk 0, no pending rounds`);
+    assert.ok(at >= finalAt, `finalized at ${at}, not before ${finalAt}`);
+    note(`RoundFinalized by on_idle in block ${at} (final at ${finalAt}): Bob paid ${reward / UNIT} UNIT, 3 verifiers paid, bond at risk 0, no pending rounds`);
   });
 });
 
@@ -544,7 +602,7 @@ function taskParams(overrides = {}) {
     verifierPay: UNIT,
     minerBond: 50n * UNIT,
     verifiers: 3,
-    escalationVerifiers: 1,
+    escalationVerifiers: 4,
     samples: { steps: 2, leaves: 2, evalExamples: 8 },
     tolerance: { maxOffByOnePpm: 10_000, maxOffByMorePpm: 1_000, maxScaleErrorPpm: 1_000 },
     minImprovementPpm: 0,

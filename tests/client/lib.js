@@ -255,6 +255,29 @@ export async function waitForBlock(api, target, timeoutMs = 60_000) {
   }
 }
 
+/**
+ * Waits for the first `section.method` event, in blocks from `fromBlock` on, for which `match(data)` holds
+ * (bounded). Returns `{ data, block }`. For what the chain does by itself (pallet-pogo's `on_idle`).
+ */
+export async function waitForEvent(api, { fromBlock, section, method, match = () => true, timeoutMs = 120_000 }) {
+  const deadline = Date.now() + timeoutMs;
+  let next = fromBlock;
+  for (;;) {
+    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    for (; next <= best; next += 1) {
+      const hash = await api.rpc.chain.getBlockHash(next);
+      const records = await (await api.at(hash)).query.system.events();
+      for (const { event } of records) {
+        if (event.section === section && event.method === method && match(event.data)) {
+          return { data: event.data, block: next };
+        }
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no ${section}.${method} in blocks ${fromBlock}..${best} within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
 /** Hex of every codec in an object (for before/after comparisons of storage). */
 export function hexOf(codecs) {
   return Object.fromEntries(Object.entries(codecs).map(([k, v]) => [k, v.toHex()]));

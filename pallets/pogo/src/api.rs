@@ -37,7 +37,8 @@ impl<T: Config> Pallet<T> {
     }
 
     /// The ids of live tasks in `[start, start + min(limit, MAX_API_PAGE))`, ascending: at most
-    /// `MAX_API_PAGE` reads whatever the number of tasks (page with `start` = last id + 1).
+    /// `MAX_API_PAGE` reads whatever the number of tasks (the next page starts at
+    /// `start + min(limit, MAX_API_PAGE)`; a page may be empty where tasks were closed).
     pub fn api_task_ids(start: TaskId, limit: u32) -> Vec<TaskId> {
         let end = start.saturating_add(limit.min(MAX_API_PAGE)).min(NextTaskId::<T>::get());
         (start..end).filter(|id| Tasks::<T>::contains_key(id)).collect()

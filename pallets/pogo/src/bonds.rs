@@ -147,21 +147,6 @@ impl<T: Config> Pallet<T> {
         }
     }
 
-    /// Splits a credit: up to `reporter_amount` to the reporter, the rest to `T::Slashed`.
-    pub(crate) fn reward_reporter(credit: CreditOf<T>, reporter: &T::AccountId, reporter_amount: BalanceOf<T>) -> BalanceOf<T> {
-        let (to_reporter, rest) = credit.split(reporter_amount);
-        let paid = to_reporter.peek();
-        let paid = match T::Currency::resolve(reporter, to_reporter) {
-            Ok(()) => paid,
-            Err(unpaid) => {
-                T::Slashed::on_unbalanced(unpaid);
-                Zero::zero()
-            },
-        };
-        T::Slashed::on_unbalanced(rest);
-        paid
-    }
-
     /// Holds `amount` from `who` for `reason`, mapping failure to `InsufficientBalance`.
     pub(crate) fn hold(reason: HoldReason, who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
         T::Currency::hold(&reason.into(), who, amount).map_err(|_| Error::<T>::InsufficientBalance.into())

@@ -1,7 +1,6 @@
 //! The calls' logic: `do_*` functions behind the thin dispatchables in `lib.rs`.
 
 use crate::{finalize::Winner, pallet::*, types::*, LOG_TARGET};
-use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
     dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
@@ -256,6 +255,7 @@ impl<T: Config> Pallet<T> {
                 miner: miner.clone(),
                 commitment,
                 round,
+                base_root_set_at: task.root_set_at,
                 locator,
                 submitted_at: frame_system::Pallet::<T>::block_number(),
                 relay_epoch: epoch,
@@ -314,14 +314,14 @@ impl<T: Config> Pallet<T> {
 
     /// The weight `report_fraud` declares: the longest replay the runtime's bounds allow (the benchmark
     /// uses the largest leaf that keeps the proof within `MaxFraudProofLen` for each checkpoint interval)
-    /// and an accepted round whose `MaxAssigned` verifiers are settled and on which `MaxPendingPerTask − 1`
-    /// rounds, each with `MaxAssigned` verifiers of its own, are voided.
+    /// and an accepted round whose `MaxAssigned` verifiers are settled, with `MaxPendingPerTask − 1`
+    /// accepted rounds on top of it marked voided.
     pub fn report_fraud_worst_case_weight() -> Weight {
         T::WeightInfo::report_fraud(T::MaxCheckpointInterval::get(), T::MaxPendingPerTask::get().saturating_sub(1))
     }
 
     /// The weight of a report on a round of `task`: its spec's checkpoint interval, its other unsettled
-    /// rounds (each priced with `MaxAssigned` verifiers).
+    /// rounds (each priced as an accepted round to mark voided).
     fn report_fraud_weight(task_id: TaskId, task: &TaskOf<T>) -> Weight {
         let others = PendingByTask::<T>::decode_len(task_id).unwrap_or(0);
         T::WeightInfo::report_fraud(task.spec.checkpoint_interval, u32::try_from(others.saturating_sub(1)).unwrap_or(u32::MAX))
@@ -365,21 +365,20 @@ impl<T: Config> Pallet<T> {
             // Back to the state before this round: every accepted round has exactly `steps_per_round`
             // steps, so the counters follow from the round number, whatever was built on top since.
             task.state_root = sub.commitment.base_root;
-            task.root_set_at = frame_system::Pallet::<T>::block_number();
+            task.root_set_at = sub.base_root_set_at;
             task.round = sub.round;
             task.steps_done = u64::from(sub.round).saturating_mul(u64::from(task.spec.steps_per_round));
             Self::deposit_event(Event::StateRootReverted { task: task_id, state_root: task.state_root });
-            // Everything built on the overturned root (or waiting on it) is voided. Earlier rounds, still
-            // in their own fraud window, are what this round was built on: they stay accepted.
+            // Accepted rounds built on the overturned one are voided (each removed, its miner and
+            // verifiers released, when next advanced); rounds not yet accepted on a root that is no
+            // longer the task's are stale the same way. Earlier rounds, still in their own fraud window,
+            // are what this round was built on: they stay accepted.
             for other in PendingByTask::<T>::get(task_id) {
-                if let Some(o) = Submissions::<T>::get(other) {
-                    if o.round < sub.round {
-                        continue;
+                if let Some(mut o) = Submissions::<T>::get(other) {
+                    if matches!(o.phase, Phase::Accepted(_)) && o.round > sub.round {
+                        o.phase = Phase::Voided;
+                        Submissions::<T>::insert(other, o);
                     }
-                    Self::release_assignments(&o);
-                    Self::release_risk(Role::Miner, &o.miner, o.bond);
-                    Self::remove_submission(other, o, &mut task);
-                    Self::deposit_event(Event::RoundVoided { submission: other, task: task_id });
                 }
             }
         }

@@ -32,20 +32,22 @@ pub(crate) enum ChallengeRandomness {
 pub(crate) enum Winner {
     Positive,
     Negative,
-    /// Expiry: every revealed verdict is paid, none is slashed for its side.
+    /// Expiry: revealed verdicts are released without pay or slash.
     Nobody,
 }
 
 impl<T: Config> Pallet<T> {
     /// The weight `advance` declares: its heaviest branch at this runtime's bounds (fixing a challenge
-    /// over `MaxVerifiers`, tallying `MaxAssigned` verifiers and marking `MaxPendingPerTask − 1` other
-    /// rounds stale, or finalizing). The call refunds down to the branch it took.
+    /// over `MaxVerifiers`, accepting with `MaxAssigned` verdicts, rejecting or finalizing with
+    /// `MaxAssigned` verifiers settled, or removing a stale or voided round with `MaxAssigned` verifiers
+    /// released). The call refunds down to the branch it took.
     pub fn advance_worst_case_weight() -> Weight {
-        let others = T::MaxPendingPerTask::get().saturating_sub(1);
+        let a = T::MaxAssigned::get();
         T::WeightInfo::advance_challenge(T::MaxVerifiers::get())
-            .max(T::WeightInfo::advance_tally(T::MaxAssigned::get(), others))
-            .max(T::WeightInfo::advance_reject(T::MaxAssigned::get()))
-            .max(T::WeightInfo::advance_finalize(T::MaxAssigned::get()))
+            .max(T::WeightInfo::advance_tally(a))
+            .max(T::WeightInfo::advance_reject(a))
+            .max(T::WeightInfo::advance_finalize(a))
+            .max(T::WeightInfo::advance_void(a))
     }
 
     fn now() -> frame_system::pallet_prelude::BlockNumberFor<T> {
@@ -62,8 +64,19 @@ impl<T: Config> Pallet<T> {
         let task_id = sub.task;
         let mut task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
         let now = Self::now();
+        if let Some(event) = Self::invalidation(id, &sub, &task) {
+            // Voided, or stale: its base is no longer the task's root, so it can never be accepted.
+            let weight = T::WeightInfo::advance_void(u32::try_from(sub.assigned.len()).unwrap_or(u32::MAX));
+            Self::release_assignments(&sub);
+            Self::release_risk(Role::Miner, &sub.miner, sub.bond);
+            Self::remove_submission(id, sub, &mut task);
+            Tasks::<T>::insert(task_id, task);
+            Self::deposit_event(event);
+            return Ok(Some(weight).into());
+        }
         let actual: Weight;
         match sub.phase {
+            Phase::Voided => return Err(Error::<T>::WrongPhase.into()),
             Phase::AwaitingChallenge => {
                 // Level 0 waits for randomness from after the submission, level 1 for randomness from
                 // after the escalation: nobody could change the snapshot's stake once it existed.
@@ -145,7 +158,12 @@ impl<T: Config> Pallet<T> {
     /// judged from the submission alone (no relay randomness lookup beyond one read).
     pub(crate) fn is_due(id: SubmissionId, sub: &SubmissionOf<T>) -> bool {
         let now = Self::now();
+        let stale = Tasks::<T>::get(sub.task).is_none_or(|t| Self::invalidation(id, sub, &t).is_some());
+        if stale {
+            return true;
+        }
         match sub.phase {
+            Phase::Voided => true,
             Phase::AwaitingChallenge => {
                 let from = if sub.level == 0 { sub.relay_epoch } else { sub.escalated_epoch.unwrap_or(sub.relay_epoch) };
                 !matches!(
@@ -171,13 +189,24 @@ impl<T: Config> Pallet<T> {
         }
     }
 
+    /// Why `sub` can no longer be decided, as the event its removal emits: voided by a fraud proof
+    /// under it, or stale (not accepted, and the task's root moved away from its base). Stale rounds are
+    /// found here, when they are next advanced, rather than when another round is accepted: accepting
+    /// costs the same however many rounds it makes stale.
+    pub(crate) fn invalidation(id: SubmissionId, sub: &SubmissionOf<T>, task: &TaskOf<T>) -> Option<Event<T>> {
+        match sub.phase {
+            Phase::Voided => Some(Event::RoundVoided { submission: id, task: sub.task }),
+            Phase::Accepted(_) => None,
+            _ if sub.commitment.base_root != task.state_root => Some(Event::RoundStale { submission: id, task: sub.task }),
+            _ => None,
+        }
+    }
+
     /// Weight of a tally-like step of `sub` (opening the reveal, deciding, expiring): its assigned
-    /// verifiers, and on acceptance the other pending rounds of its task marked stale.
+    /// verifiers read, and on rejection or expiry settled.
     fn tally_weight(sub: &SubmissionOf<T>) -> Weight {
         let assigned = u32::try_from(sub.assigned.len()).unwrap_or(u32::MAX);
-        let others = PendingByTask::<T>::decode_len(sub.task).unwrap_or(0).saturating_sub(1);
-        T::WeightInfo::advance_tally(assigned, u32::try_from(others).unwrap_or(u32::MAX))
-            .max(T::WeightInfo::advance_reject(assigned))
+        T::WeightInfo::advance_tally(assigned).max(T::WeightInfo::advance_reject(assigned))
     }
 
     /// Records the relay chain's epoch randomness the first time a block sees its epoch, and prunes
@@ -299,14 +328,15 @@ impl<T: Config> Pallet<T> {
                 // voters; otherwise they are paid when the round finalizes.
                 let final_at = Self::now().saturating_add(T::FraudWindow::get());
                 task.state_root = sub.commitment.final_root;
-                task.root_set_at = Self::now();
+                // The root was public from the round's inclusion: accounts bonded since cannot use it.
+                task.root_set_at = sub.submitted_at;
                 task.round = task.round.saturating_add(1);
                 task.steps_done = task.steps_done.saturating_add(u64::from(sub.commitment.steps));
                 sub.phase = Phase::Accepted(final_at);
                 let (task_id, root) = (sub.task, sub.commitment.final_root);
                 Submissions::<T>::insert(id, sub);
                 Self::deposit_event(Event::RoundAccepted { submission: id, task: task_id, state_root: root, final_at });
-                Self::mark_stale(task_id, id, task);
+                // Other rounds on the old base are now stale; each is removed when next advanced.
             },
             Outcome::Reject => {
                 Self::settle_verifiers(id, &mut sub, task, Winner::Negative);
@@ -393,24 +423,6 @@ impl<T: Config> Pallet<T> {
     pub(crate) fn release_assignments(sub: &SubmissionOf<T>) {
         for a in sub.assigned.iter().filter(|a| !a.at_risk.is_zero()) {
             Self::release_risk(Role::Verifier, &a.who, a.at_risk);
-        }
-    }
-
-    /// After `accepted` moved the task root: every other unsettled, not accepted round of the task is on
-    /// a stale base and ends without pay or slash.
-    fn mark_stale(task_id: TaskId, accepted: SubmissionId, task: &mut TaskOf<T>) {
-        for other in PendingByTask::<T>::get(task_id) {
-            if other == accepted {
-                continue;
-            }
-            let Some(o) = Submissions::<T>::get(other) else { continue };
-            if matches!(o.phase, Phase::Accepted(_)) || o.commitment.base_root == task.state_root {
-                continue;
-            }
-            Self::release_assignments(&o);
-            Self::release_risk(Role::Miner, &o.miner, o.bond);
-            Self::remove_submission(other, o, task);
-            Self::deposit_event(Event::RoundStale { submission: other, task: task_id });
         }
     }
 

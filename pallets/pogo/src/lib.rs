@@ -157,7 +157,7 @@ pub mod pallet {
             + fungible::BalancedHold<Self::AccountId>;
         /// The overarching hold reason.
         type RuntimeHoldReason: From<HoldReason>;
-        /// Where slashed funds go (e.g. the treasury), after the fraud reporter's share.
+        /// Where slashed funds go (e.g. the treasury): every slash, of miners and of verifiers.
         type Slashed: OnUnbalanced<CreditOf<Self>>;
         /// Relay-chain epoch randomness for challenges. In `--dev` mode the relay chain is mocked and
         /// this randomness is predictable: development only.

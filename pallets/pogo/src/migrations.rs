@@ -178,6 +178,7 @@ pub mod v1 {
                     miner: old.miner,
                     commitment: old.commitment,
                     round: old.round,
+                    base_root_set_at: now,
                     locator: old.locator,
                     submitted_at: old.submitted_at,
                     relay_epoch: old.relay_epoch,

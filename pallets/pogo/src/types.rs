@@ -23,8 +23,8 @@ pub type SubmissionId = u64;
 pub struct TaskParams<Balance, BlockNumber> {
     /// Paid to the miner of an accepted round once its fraud window closes.
     pub reward: Balance,
-    /// Paid to each verifier whose revealed verdict agrees with the outcome (or to each revealing
-    /// verifier of an expired round).
+    /// Paid to each verifier whose revealed verdict agrees with the final outcome, when it is final
+    /// (an accepted round's at the end of its fraud window). Nobody is paid for an expired round.
     pub verifier_pay: Balance,
     /// Stake a miner puts at risk per submission (slashed in full on a proven bad round).
     pub miner_bond: Balance,
@@ -105,8 +105,10 @@ pub struct TaskInfo<T: Config> {
     pub committed: BalanceOf<T>,
     /// Submissions of this task not yet settled.
     pub pending: u32,
-    /// Block in which `state_root` was set (creation, acceptance or a fraud revert). A miner may only
-    /// submit on a root set after its bond was last increased (no grinding of round seeds by account).
+    /// Block from which `state_root` was public: the task's creation, or the inclusion of the round that
+    /// proposed it (not its acceptance: the final root is known from `RoundSubmitted` on). A miner may
+    /// only build on a root public after its bond was last increased (no grinding of round seeds by
+    /// fresh accounts).
     pub root_set_at: BlockNumberFor<T>,
     /// Storage deposit held from the owner (reason `TaskDeposit`) until the task is closed.
     pub deposit: BalanceOf<T>,
@@ -158,6 +160,9 @@ pub enum Phase<BlockNumber> {
     Revealing(BlockNumber),
     /// Accepted; the task's root is this round's final root, provisionally until the block given.
     Accepted(BlockNumber),
+    /// Accepted, then built on a round a fraud proof overturned: removed (miner and verifiers released,
+    /// nobody paid) when next advanced.
+    Voided,
 }
 
 /// A verifier assigned to a submission, with the stake it had in the snapshot.
@@ -186,6 +191,9 @@ pub struct Submission<T: Config> {
     pub commitment: RoundCommitment,
     /// The round number it was submitted for.
     pub round: u32,
+    /// `root_set_at` of the task when this was submitted: restored if a fraud proof reverts the task
+    /// to this round's base root.
+    pub base_root_set_at: BlockNumberFor<T>,
     /// Where the miner serves the round's data.
     pub locator: BoundedVec<u8, T::MaxLocatorLen>,
     /// Block of inclusion.

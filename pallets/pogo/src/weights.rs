@@ -33,7 +33,8 @@ pub trait WeightInfo {
     fn commit_verdict() -> Weight;
     fn reveal_verdict() -> Weight;
     fn advance_challenge(v: u32, ) -> Weight;
-    fn advance_tally(a: u32, p: u32, ) -> Weight;
+    fn advance_tally(a: u32, ) -> Weight;
+    fn advance_void(a: u32, ) -> Weight;
     fn advance_reject(a: u32, ) -> Weight;
     fn advance_finalize(a: u32, ) -> Weight;
     fn report_fraud(c: u32, p: u32, ) -> Weight;
@@ -214,18 +215,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     /// The range of component `p` is `[0, 15]`.
-    fn advance_tally(a: u32, p: u32, ) -> Weight {
-        Weight::from_parts(1_733_834_000, 6204)
-            .saturating_add(Weight::from_parts(87_501_864, 0).saturating_mul(a.into()))
-            .saturating_add(Weight::from_parts(106_306_912, 0).saturating_mul(p.into()))
-            .saturating_add(Weight::from_parts(0, 2603).saturating_mul(a.into()))
-            .saturating_add(Weight::from_parts(0, 5214).saturating_mul(p.into()))
-            .saturating_add(T::DbWeight::get().reads(6_u64))
-            .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(a.into())))
-            .saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(p.into())))
-            .saturating_add(T::DbWeight::get().writes(6_u64))
-            .saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(a.into())))
-            .saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(p.into())))
+    fn advance_tally(a: u32, ) -> Weight {
+        Weight::from_parts(400_000_000, 6000)
+            .saturating_add(Weight::from_parts(90_000_000, 2600).saturating_mul(a.into()))
+            .saturating_add(T::DbWeight::get().reads(8_u64))
+            .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
+            .saturating_add(T::DbWeight::get().writes(5_u64))
+    }
+    fn advance_void(a: u32, ) -> Weight {
+        Weight::from_parts(300_000_000, 6000)
+            .saturating_add(Weight::from_parts(30_000_000, 2600).saturating_mul(a.into()))
+            .saturating_add(T::DbWeight::get().reads(8_u64))
+            .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
+            .saturating_add(T::DbWeight::get().writes(8_u64))
+            .saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(a.into())))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:1)
     /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2739), added: 5214, mode: `MaxEncodedLen`)
@@ -252,14 +255,6 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(a.into())))
             .saturating_add(T::DbWeight::get().writes(11_u64))
             .saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(a.into())))
-    }
-    fn advance_reject(a: u32, ) -> Weight {
-        Weight::from_parts(300_000_000, 6254)
-            .saturating_add(Weight::from_parts(100_000_000, 12_000).saturating_mul(a.into()))
-            .saturating_add(RocksDbWeight::get().reads(10_u64))
-            .saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(a.into())))
-            .saturating_add(RocksDbWeight::get().writes(11_u64))
-            .saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(a.into())))
     }
     fn advance_finalize(a: u32, ) -> Weight {
         Weight::from_parts(216_827_000, 6254)
@@ -289,11 +284,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     fn report_fraud(c: u32, p: u32, ) -> Weight {
         Weight::from_parts(652_740_063, 8799)
             .saturating_add(Weight::from_parts(130_000_000, 0).saturating_mul(c.into()))
-            .saturating_add(Weight::from_parts(3_000_000_000, 90_000).saturating_mul(p.into()))
+            .saturating_add(Weight::from_parts(50_000_000, 5_000).saturating_mul(p.into()))
             .saturating_add(T::DbWeight::get().reads(9_u64))
-            .saturating_add(T::DbWeight::get().reads((100_u64).saturating_mul(p.into())))
+            .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
             .saturating_add(T::DbWeight::get().writes(10_u64))
-            .saturating_add(T::DbWeight::get().writes((100_u64).saturating_mul(p.into())))
+            .saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(p.into())))
     }
     fn record_epoch_randomness() -> Weight {
         Weight::from_parts(20_000_000, 3000)
@@ -365,18 +360,28 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(v.into())))
             .saturating_add(RocksDbWeight::get().writes(26_u64))
     }
-    fn advance_tally(a: u32, p: u32, ) -> Weight {
-        Weight::from_parts(1_733_834_000, 6204)
-            .saturating_add(Weight::from_parts(87_501_864, 0).saturating_mul(a.into()))
-            .saturating_add(Weight::from_parts(106_306_912, 0).saturating_mul(p.into()))
-            .saturating_add(Weight::from_parts(0, 2603).saturating_mul(a.into()))
-            .saturating_add(Weight::from_parts(0, 5214).saturating_mul(p.into()))
-            .saturating_add(RocksDbWeight::get().reads(6_u64))
-            .saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(a.into())))
-            .saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(p.into())))
-            .saturating_add(RocksDbWeight::get().writes(6_u64))
-            .saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(a.into())))
-            .saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(p.into())))
+    fn advance_tally(a: u32, ) -> Weight {
+        Weight::from_parts(400_000_000, 6000)
+            .saturating_add(Weight::from_parts(90_000_000, 2600).saturating_mul(a.into()))
+            .saturating_add(RocksDbWeight::get().reads(8_u64))
+            .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
+            .saturating_add(RocksDbWeight::get().writes(5_u64))
+    }
+    fn advance_void(a: u32, ) -> Weight {
+        Weight::from_parts(300_000_000, 6000)
+            .saturating_add(Weight::from_parts(30_000_000, 2600).saturating_mul(a.into()))
+            .saturating_add(RocksDbWeight::get().reads(8_u64))
+            .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
+            .saturating_add(RocksDbWeight::get().writes(8_u64))
+            .saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(a.into())))
+    }
+    fn advance_reject(a: u32, ) -> Weight {
+        Weight::from_parts(300_000_000, 6254)
+            .saturating_add(Weight::from_parts(100_000_000, 12_000).saturating_mul(a.into()))
+            .saturating_add(RocksDbWeight::get().reads(10_u64))
+            .saturating_add(RocksDbWeight::get().reads((5_u64).saturating_mul(a.into())))
+            .saturating_add(RocksDbWeight::get().writes(11_u64))
+            .saturating_add(RocksDbWeight::get().writes((5_u64).saturating_mul(a.into())))
     }
     fn advance_finalize(a: u32, ) -> Weight {
         Weight::from_parts(216_827_000, 6254)
@@ -389,11 +394,11 @@ impl WeightInfo for () {
     fn report_fraud(c: u32, p: u32, ) -> Weight {
         Weight::from_parts(652_740_063, 8799)
             .saturating_add(Weight::from_parts(130_000_000, 0).saturating_mul(c.into()))
-            .saturating_add(Weight::from_parts(3_000_000_000, 90_000).saturating_mul(p.into()))
+            .saturating_add(Weight::from_parts(50_000_000, 5_000).saturating_mul(p.into()))
             .saturating_add(RocksDbWeight::get().reads(9_u64))
-            .saturating_add(RocksDbWeight::get().reads((100_u64).saturating_mul(p.into())))
+            .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
             .saturating_add(RocksDbWeight::get().writes(10_u64))
-            .saturating_add(RocksDbWeight::get().writes((100_u64).saturating_mul(p.into())))
+            .saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
     }
     fn record_epoch_randomness() -> Weight {
         Weight::from_parts(20_000_000, 3000)

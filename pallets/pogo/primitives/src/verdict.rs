@@ -3,10 +3,11 @@
 //! * A verifier first posts `H_verdict(submission_id u64 LE || len(verifier) u32 LE || verifier ||
 //!   SCALE(verdict) || salt)` with a fresh 32-byte salt, then reveals `(verdict, salt)`; nobody can copy a
 //!   verdict before the reveal phase.
-//! * Tally over the stake *assigned* to the submission (snapshot values): accept when
-//!   `positive · 3 ≥ assigned · 2`, reject when `negative · 3 ≥ assigned · 1` (protocol constants
-//!   [`Ratio::TWO_THIRDS`] and [`Ratio::ONE_THIRD`], exact ratios); otherwise the round is undecided (escalated once,
-//!   then expired). Comparisons are exact 256-bit products, no rounding.
+//! * [`tally`] compares stakes against exact ratios ([`Ratio::TWO_THIRDS`], [`Ratio::ONE_THIRD`]) with
+//!   256-bit products, no rounding. pallet-pogo applies it per level: at level 0 a round is accepted
+//!   only with `positive · 3 ≥ assigned · 2` and no negative verdict, and escalated otherwise; level 1
+//!   decides on its own stake with two thirds either way (`tally(.., TWO_THIRDS, TWO_THIRDS)`), and
+//!   anything else expires the round.
 
 use crate::hash::{finish, Domain, Hash};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};

@@ -22,8 +22,8 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
         Balance: Codec,
         BlockNumber: Codec,
     {
-        /// The ids of live tasks in `[start, start + min(limit, 1000))`, ascending (page with `start` =
-        /// the last id + 1; ids below `NextTaskId` only).
+        /// The ids of live tasks in `[start, start + min(limit, 1000))`, ascending (the next page starts at
+        /// `start + min(limit, 1000)`; a page may be empty where tasks were closed).
         fn task_ids(start: TaskId, limit: u32) -> Vec<TaskId>;
         /// A task.
         fn task(task: TaskId) -> Option<TaskView<AccountId, Balance, BlockNumber>>;

@@ -3,7 +3,12 @@
 use super::helpers::*;
 use crate::{mock::*, *};
 use codec::Encode;
-use pogo_primitives::seed::{round_seed, verifier_samples, verifier_seed};
+use frame_support::assert_ok;
+use pogo_primitives::{
+    seed::{round_seed, verifier_samples, verifier_seed},
+    verdict::{NegativeReason, Verdict},
+};
+use polkadot_sdk::frame_support;
 
 #[test]
 fn task_and_submission_views() {
@@ -12,14 +17,42 @@ fn task_and_submission_views() {
         let (task, id, _b, c, _t) = submitted(None);
         let view = Pogo::api_task(task).unwrap();
         assert_eq!((view.state_root, view.pending, view.locator.as_slice()), (initial_root(), 1, &b"https://data.example/task"[..]));
-        assert_eq!(Pogo::api_task_ids(), vec![task]);
+        // the task was created in block 2, after the bonds of block 1
+        assert_eq!(view.root_set_at, 2);
+        assert_eq!(Pogo::api_task_ids(0, 10), vec![task]);
         assert_eq!(Pogo::api_state_root(task), Some(initial_root()));
         let s = Pogo::api_submission(id).unwrap();
         assert_eq!((s.miner, s.commitment, s.phase), (MINER, c, Phase::AwaitingChallenge));
+        assert_eq!((s.challenge, s.escalation_challenge, s.level), (None, None, 0));
         assert_eq!(Pogo::api_pending_submissions(task).len(), 1);
         assert_eq!(Pogo::api_round_seed(task, MINER2), Some(round_seed(task, 0, &initial_root(), &MINER2.encode())));
         assert_eq!(Pogo::api_bond(MINER, Role::Miner).unwrap().at_risk, 2_000);
+        assert!(Pogo::api_bond(MINER, Role::Miner).unwrap().bonded_at < view.root_set_at);
         assert!(Pogo::api_bond(MINER, Role::Verifier).is_none());
+    });
+}
+
+#[test]
+fn task_ids_page_through_live_tasks() {
+    test(|| {
+        for _ in 0..4 {
+            create_task();
+        }
+        assert_ok!(Pogo::close_task(RuntimeOrigin::signed(OWNER), 1));
+        assert_eq!(Pogo::api_task_ids(0, 10), vec![0, 2, 3]);
+        // a page is `[start, start + limit)`: closed ids leave gaps, never shift the page
+        assert_eq!(Pogo::api_task_ids(0, 2), vec![0]);
+        assert_eq!(Pogo::api_task_ids(1, 2), vec![2]);
+        assert_eq!(Pogo::api_task_ids(3, 10), vec![3]);
+        assert_eq!(Pogo::api_task_ids(4, 10), Vec::<TaskId>::new());
+        assert_eq!(Pogo::api_task_ids(0, 0), Vec::<TaskId>::new());
+        // the limit is capped at MAX_API_PAGE and the end of the id range saturates
+        assert_eq!(Pogo::api_task_ids(0, u32::MAX), vec![0, 2, 3]);
+        assert_eq!(Pogo::api_task_ids(TaskId::MAX, u32::MAX), Vec::<TaskId>::new());
+        NextTaskId::<Test>::put(5_000);
+        assert_eq!(Pogo::api_task_ids(0, u32::MAX).len(), 3);
+        assert_eq!(Pogo::api_task_ids(1_000, u32::MAX), Vec::<TaskId>::new());
+        assert_eq!(MAX_API_PAGE, 1_000);
     });
 }
 
@@ -33,9 +66,44 @@ fn verifier_duty_follows_the_challenge() {
         let duty = Pogo::api_verifier_duty(id, v).unwrap();
         let challenge = Submissions::<Test>::get(id).unwrap().challenge.unwrap();
         let seed = verifier_seed(&challenge, &v.encode());
+        assert_eq!(duty.challenge, challenge);
         assert_eq!(duty.verifier_seed, seed);
         assert_eq!(duty.samples, verifier_samples(&seed, &params().samples, 6, 3, 20));
         assert_eq!((duty.level, duty.committed, duty.revealed), (0, false, false));
+        assert!(duty.disputed_steps.is_empty());
         assert!(Pogo::api_verifier_duty(id, MINER).is_none(), "the miner is never assigned");
+    });
+}
+
+#[test]
+fn an_escalation_verifier_duty_uses_the_level_one_challenge_and_the_disputed_steps() {
+    test(|| {
+        let (_task, id, _b, _c, _t) = submitted(None);
+        fix_challenge(id);
+        let first = assigned(id);
+        let bad_step = Some(Verdict::Negative(NegativeReason::BadGradient { step: 4 }));
+        vote_and_tally(id, &[Some(Verdict::Positive), Some(Verdict::Positive), bad_step]);
+        // escalated: the level-1 set is not drawn until the randomness of two epochs later exists
+        let s = Pogo::api_submission(id).unwrap();
+        assert_eq!((s.level, s.phase, s.escalation_challenge), (1, Phase::AwaitingChallenge, None));
+        assert_eq!(s.disputed_steps, vec![4]);
+        fix_challenge(id);
+        let s = Pogo::api_submission(id).unwrap();
+        let escalation = s.escalation_challenge.expect("level-1 challenge fixed");
+        let level0 = s.challenge.unwrap();
+        assert_ne!(escalation, level0);
+        assert_eq!(s.assigned.iter().filter(|(_, _, level)| *level == 1).count(), 4);
+
+        let v = assigned(id)[0];
+        assert!(!first.contains(&v));
+        let duty = Pogo::api_verifier_duty(id, v).unwrap();
+        let seed = verifier_seed(&escalation, &v.encode());
+        assert_eq!((duty.challenge, duty.verifier_seed, duty.level), (escalation, seed, 1));
+        assert_eq!(duty.samples, verifier_samples(&seed, &params().samples, 6, 3, 20));
+        assert_eq!(duty.disputed_steps, vec![4]);
+        // a level-0 verifier's duty still uses the level-0 challenge, and it committed and revealed
+        let duty = Pogo::api_verifier_duty(id, first[0]).unwrap();
+        assert_eq!((duty.challenge, duty.level, duty.committed, duty.revealed), (level0, 0, true, true));
+        assert!(duty.disputed_steps.is_empty());
     });
 }

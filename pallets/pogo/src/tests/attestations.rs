@@ -58,18 +58,20 @@ fn fixing_the_challenge_assigns_verifiers_and_puts_their_stake_at_risk() {
     test(|| {
         let (_task, id, _b, _c, _t) = submitted(None);
         MockRelay::advance_epochs(2);
-        run_to_block(3);
+        let now = System::block_number() + 1;
+        run_to_block(now);
         assert_ok!(Pogo::advance(signed(REPORTER), id));
         let s = Submissions::<Test>::get(id).unwrap();
         let commit_window = params().commit_window;
-        assert_eq!(s.phase, Phase::Committing(3 + commit_window));
+        assert_eq!(s.phase, Phase::Committing(now + commit_window));
         let challenge = s.challenge.expect("challenge fixed");
+        assert!(s.escalation_challenge.is_none());
         assert_eq!(s.assigned.len(), 3);
         for a in s.assigned.iter() {
             assert!(VERIFIERS.contains(&a.who));
-            // every verifier bonded 1,000; LosingVoteSlash (2%) is the most one can lose
-            assert_eq!((a.stake, a.at_risk, a.level), (1_000, 20, 0));
-            assert_eq!(VerifierBonds::<Test>::get(a.who).unwrap().at_risk, 20);
+            // every verifier bonded 1,000; max(NonRevealSlash 3%, LosingVoteSlash 2%) is the most one can lose
+            assert_eq!((a.stake, a.at_risk, a.level), (1_000, 30, 0));
+            assert_eq!(VerifierBonds::<Test>::get(a.who).unwrap().at_risk, 30);
         }
         let mut distinct = assigned(id);
         distinct.sort();
@@ -79,6 +81,28 @@ fn fixing_the_challenge_assigns_verifiers_and_puts_their_stake_at_risk() {
         // unassigned verifiers have nothing at risk
         for v in VERIFIERS.iter().filter(|v| !distinct.contains(v)) {
             assert_eq!(VerifierBonds::<Test>::get(v).unwrap().at_risk, 0);
+        }
+    });
+}
+
+#[test]
+fn the_draw_uses_the_snapshot_not_the_live_ledger() {
+    test(|| {
+        let (_task, id, _b, _c, _t) = submitted(None);
+        // every verifier unbonds all but 10 after the snapshot: they leave the registry, not the snapshot
+        for v in VERIFIERS {
+            assert_ok!(Pogo::unbond(signed(v), Role::Verifier, 990));
+        }
+        assert!(VerifierRegistry::<Test>::get().is_empty());
+        fix_challenge(id);
+        let s = Submissions::<Test>::get(id).unwrap();
+        assert_eq!(s.assigned.len(), 3);
+        for a in s.assigned.iter() {
+            // drawn with the snapshot stake; 30 at risk although only 10 of the bond is free
+            assert_eq!((a.stake, a.at_risk), (1_000, 30));
+            let l = VerifierBonds::<Test>::get(a.who).unwrap();
+            assert_eq!((l.held, l.at_risk), (1_000, 30));
+            assert_eq!(Pogo::free_bond(&l), 0);
         }
     });
 }
@@ -256,9 +280,10 @@ fn reveals_are_taken_up_to_the_last_block_of_the_window() {
             Pogo::reveal_verdict(signed(who[1]), id, Verdict::Positive, salt(who[1])),
             Error::<Test>::WindowClosed
         );
-        // one revealed positive of three: undecided, escalated
+        // one revealed positive of three: short of two thirds, escalated to await the level-1 challenge
         assert_ok!(Pogo::advance(signed(REPORTER), id));
-        assert_eq!(Submissions::<Test>::get(id).unwrap().level, 1);
+        let s = Submissions::<Test>::get(id).unwrap();
+        assert_eq!((s.level, s.phase), (1, Phase::AwaitingChallenge));
     });
 }
 
@@ -299,33 +324,48 @@ fn commit_and_reveal_are_refused_outside_their_phase() {
 }
 
 #[test]
-fn escalation_draws_a_fresh_set_up_to_max_assigned() {
+fn escalation_draws_a_fresh_set_up_to_max_assigned_with_later_randomness() {
     test(|| {
         let max_assigned: u32 = <Test as Config>::MaxAssigned::get();
         let mut p = params();
-        (p.verifiers, p.escalation_verifiers) = (4, 4);
-        assert_ok!(Pogo::create_task(signed(OWNER), spec(), p, initial_root(), dataset(), 20_000));
+        (p.verifiers, p.escalation_verifiers) = (3, 5);
         bond_all();
+        next_block();
+        assert_ok!(Pogo::create_task(signed(OWNER), spec(), p, initial_root(), dataset(), 20_000));
         let (_b, c, _t) = first_round(0, None);
         let id = NextSubmissionId::<Test>::get();
         assert_ok!(Pogo::submit_round(signed(MINER), 0, c, locator()));
         fix_challenge(id);
         let first = assigned(id);
-        assert_eq!(first.len(), 4);
+        assert_eq!(first.len(), 3);
         // nobody commits: the reveal is empty and the tally undecided
         run_to_block(commit_until(id) + 1);
         assert_ok!(Pogo::advance(signed(REPORTER), id));
         assert_ok!(Pogo::advance(signed(REPORTER), id));
+        // relay epoch 12 when escalated: the level-1 challenge needs epoch 14's randomness
+        assert!(pogo_events().contains(&Event::RoundEscalated { submission: id, epoch: 12, disputed_steps: 0 }));
+        let s = Submissions::<Test>::get(id).unwrap();
+        assert_eq!((s.level, s.phase, s.escalated_epoch), (1, Phase::AwaitingChallenge, Some(12)));
+        assert_noop!(Pogo::advance(signed(REPORTER), id), Error::<Test>::ChallengeNotReady);
+        MockRelay::advance_epochs(1);
+        run_to_block(System::block_number() + 1);
+        assert_noop!(Pogo::advance(signed(REPORTER), id), Error::<Test>::ChallengeNotReady);
+        fix_challenge(id);
         let s = Submissions::<Test>::get(id).unwrap();
         assert_eq!(s.level, 1);
         assert_eq!(s.assigned.len() as u32, max_assigned);
         assert!(matches!(s.phase, Phase::Committing(_)));
+        let escalation = s.escalation_challenge.expect("level-1 challenge fixed");
+        assert_ne!(Some(escalation), s.challenge);
+        assert!(pogo_events().contains(&Event::ChallengeFixed {
+            submission: id,
+            challenge: escalation,
+            level: 1,
+            verifiers: 5
+        }));
         let second = assigned(id);
-        assert_eq!(second.len(), 4);
+        assert_eq!(second.len(), 5);
         assert!(second.iter().all(|v| !first.contains(v)), "a fresh set");
-        assert!(pogo_events()
-            .iter()
-            .any(|e| matches!(e, Event::RoundEscalated { submission, verifiers: 4, .. } if *submission == id)));
         // level-0 verifiers are no longer assigned at the current level
         assert_noop!(
             Pogo::commit_verdict(signed(first[0]), id, commitment_of(id, first[0], &Verdict::Positive)),
@@ -334,35 +374,39 @@ fn escalation_draws_a_fresh_set_up_to_max_assigned() {
         commit(second[0], id, &Verdict::Positive);
         // every verifier of both levels has stake at risk until the round settles
         for v in first.iter().chain(&second) {
-            assert_eq!(VerifierBonds::<Test>::get(v).unwrap().at_risk, 20);
+            assert_eq!(VerifierBonds::<Test>::get(v).unwrap().at_risk, 30);
         }
     });
 }
 
 #[test]
-fn a_full_first_level_leaves_no_room_for_escalation() {
+fn a_split_escalation_set_expires_the_round_and_pays_nobody() {
     test(|| {
-        let mut p = params();
-        (p.verifiers, p.escalation_verifiers) = (8, 0);
-        assert_ok!(Pogo::create_task(signed(OWNER), spec(), p, initial_root(), dataset(), 20_000));
-        bond_all();
-        let (_b, c, _t) = first_round(0, None);
-        let id = NextSubmissionId::<Test>::get();
-        assert_ok!(Pogo::submit_round(signed(MINER), 0, c, locator()));
+        let (task, id, _b, _c, _t) = submitted(None);
         fix_challenge(id);
-        let mut who = assigned(id);
-        who.sort();
-        assert_eq!(who, VERIFIERS.to_vec(), "all eight registered verifiers are drawn");
-        // 5 of 8 positive is below two thirds: undecided, and with no escalation level the round expires
-        vote(id, &[P, P, P, P, P, None, None, None]);
+        let first = assigned(id);
+        // one positive of three: escalated
+        vote(id, &[P, None, None]);
+        assert_ok!(Pogo::advance(signed(REPORTER), id));
+        fix_challenge(id);
+        let second = assigned(id);
+        assert_eq!(second.len(), 4);
+        // two positive and one negative of four: neither side has two thirds of level 1, the round expires
+        vote(id, &[P, P, Some(NO_PROGRESS), None]);
         assert_ok!(Pogo::advance(signed(REPORTER), id));
         assert!(Submissions::<Test>::get(id).is_none());
-        assert!(pogo_events().contains(&Event::RoundExpired { submission: id, task: 0 }));
-        // on expiry each revealing verifier is paid, nobody is slashed for its vote
-        let paid = pogo_events()
-            .iter()
-            .filter(|e| matches!(e, Event::VerifierPaid { submission, .. } if *submission == id))
-            .count();
-        assert_eq!(paid, 5);
+        assert!(pogo_events().contains(&Event::RoundExpired { submission: id, task }));
+        assert!(!pogo_events().iter().any(|e| matches!(e, Event::RoundRejected { .. } | Event::RoundAccepted { .. })));
+        // on expiry nobody is paid; whoever revealed is released, whoever stayed silent loses 3%
+        assert!(paid_verifiers(id).is_empty());
+        let revealed = [first[0], second[0], second[1], second[2]];
+        for v in first.iter().chain(&second) {
+            let l = VerifierBonds::<Test>::get(v).unwrap();
+            let held = if revealed.contains(v) { 1_000 } else { 970 };
+            assert_eq!((l.held, l.at_risk), (held, 0), "verifier {v}");
+        }
+        // the miner keeps its bond
+        assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().at_risk, 0);
+        assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().held, 5_000);
     });
 }

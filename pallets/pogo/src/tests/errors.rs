@@ -1,15 +1,16 @@
 //! What the calls refuse: every `Error<T>` variant triggered through a real call (`assert_noop!`), the
 //! origin every call requires, the `Max*`/window bounds at and past their limits, and the weights the
-//! calls declare. Two variants no call can return are covered by tests of what happens instead:
-//! `LocatorTooLong` (a `BoundedVec` cannot hold a longer locator, so decoding refuses it) and
-//! `NoEligibleVerifiers` (a round nobody can verify expires).
+//! calls declare. Two refusals no call needs an error for are covered by tests of what happens instead:
+//! a locator longer than `MaxLocatorLen` (a `BoundedVec` cannot hold it, so decoding refuses it) and a
+//! round with no eligible verifier (it expires). `FraudProofBadStartLeaf` and `FraudProofBadEndLeaf`
+//! need a miner that committed leaves of the wrong shape, which `RoundBuilder` cannot produce.
 
 use super::helpers::*;
 use crate::{mock::*, weights::WeightInfo, *};
 use codec::{Decode, Encode};
 use frame_support::{
     assert_noop, assert_ok,
-    dispatch::GetDispatchInfo,
+    dispatch::{GetDispatchInfo, Pays},
     traits::{fungible::Mutate, Get},
     weights::Weight,
     BoundedVec,
@@ -17,6 +18,7 @@ use frame_support::{
 use pogo_primitives::{
     builder::RoundBuilder,
     fraud::FraudProof,
+    spec::{LrSchedule, TrainingSpec, UpdateRule, MAX_PARAM_COUNT},
     verdict::{NegativeReason, Verdict},
     MerkleTree,
 };
@@ -33,8 +35,9 @@ fn create_with(who: AccountId, s: pogo_primitives::TrainingSpec, p: TaskParamsOf
     Pogo::create_task(signed(who), s, p, initial_root(), dataset(), escrow)
 }
 
-/// A new task with a round of `miner` submitted (bonds must be in place).
+/// A new task, created in the next block, with a round of `miner` submitted (bonds must be in place).
 fn submit_new(miner: AccountId, tamper: Option<(usize, usize)>) -> (TaskId, SubmissionId, RoundBuilder, MerkleTree) {
+    next_block();
     let task = create_task();
     let (b, c, trace) = first_round(0, tamper);
     let id = NextSubmissionId::<Test>::get();
@@ -113,23 +116,35 @@ fn padded(mut proof: FraudProof, target: usize) -> FraudProof {
 // Task creation and management.
 // ---------------------------------------------------------------------------------------------------
 
+/// `change` makes the spec invalid: creating a task with it fails with `error` and holds nothing.
+fn refused_spec(change: fn(&mut TrainingSpec), error: Error<Test>) {
+    let mut s = spec();
+    change(&mut s);
+    assert_noop!(create_with(OWNER, s, params(), 20_000), error);
+}
+
 #[test]
-fn invalid_spec_is_refused() {
+fn invalid_spec_is_refused_with_its_reason() {
     test(|| {
-        let cases: [fn(&mut pogo_primitives::TrainingSpec); 5] = [
-            |s| s.codec_block = 3,
-            |s| s.param_count = 0,
-            |s| s.steps_per_round = 0,
-            |s| s.batch_size = 0,
-            |s| s.leaf_size = 0,
-        ];
-        for change in cases {
-            let mut s = spec();
-            change(&mut s);
-            assert_noop!(create_with(OWNER, s, params(), 20_000), Error::<Test>::InvalidSpec);
-        }
+        refused_spec(|s| s.param_count = 0, Error::<Test>::SpecHasNoParameters);
+        refused_spec(|s| s.param_count = MAX_PARAM_COUNT + 1, Error::<Test>::SpecTooManyParameters);
+        refused_spec(|s| s.leaf_size = 0, Error::<Test>::SpecLeafSizeOutOfRange);
+        refused_spec(|s| s.leaf_size = 65_536 * 2, Error::<Test>::SpecLeafSizeOutOfRange);
+        refused_spec(|s| s.codec_block = 3, Error::<Test>::SpecCodecBlockInvalid);
+        refused_spec(|s| s.codec_block = 48, Error::<Test>::SpecCodecBlockInvalid);
+        refused_spec(
+            |s| s.rule = UpdateRule::Sgd { weight_decay: (-1.0f32).to_bits() },
+            Error::<Test>::SpecUpdateRuleInvalid,
+        );
+        refused_spec(|s| s.schedule = LrSchedule::Constant { lr: f32::NAN.to_bits() }, Error::<Test>::SpecScheduleInvalid);
+        refused_spec(|s| s.max_grad_norm = (-1.0f32).to_bits(), Error::<Test>::SpecClippingInvalid);
+        refused_spec(|s| s.steps_per_round = 0, Error::<Test>::SpecRoundShapeInvalid);
+        refused_spec(|s| s.checkpoint_interval = 7, Error::<Test>::SpecRoundShapeInvalid);
+        refused_spec(|s| s.batch_size = 0, Error::<Test>::SpecDataInvalid);
+        refused_spec(|s| s.eval_examples = 0, Error::<Test>::SpecDataInvalid);
         assert_eq!(Tasks::<Test>::count(), 0);
         assert_eq!(Pogo::held(HoldReason::TaskEscrow, &OWNER), 0);
+        assert_eq!(Pogo::held(HoldReason::TaskDeposit, &OWNER), 0);
     });
 }
 
@@ -161,9 +176,11 @@ fn checkpoint_interval_whose_fraud_proofs_exceed_max_fraud_proof_len_is_refused(
 #[test]
 fn invalid_task_params_are_refused() {
     test(|| {
-        let cases: [fn(&mut TaskParamsOf<Test>); 12] = [
+        let cases: [fn(&mut TaskParamsOf<Test>); 15] = [
             |p| p.verifiers = 0,
             |p| (p.verifiers, p.escalation_verifiers) = (5, 4),
+            // the escalation set must be strictly larger than level 0
+            |p| (p.verifiers, p.escalation_verifiers) = (3, 3),
             |p| (p.verifiers, p.escalation_verifiers) = (u32::MAX, 1),
             |p| p.commit_window = 1,
             |p| p.commit_window = 31,
@@ -171,15 +188,41 @@ fn invalid_task_params_are_refused() {
             |p| p.reveal_window = 31,
             |p| p.tolerance.max_off_by_one_ppm = 1_000_001,
             |p| p.tolerance.max_off_by_more_ppm = 1_000_001,
+            |p| p.tolerance.max_scale_error_ppm = 1_000_001,
             |p| p.min_improvement_ppm = 1_000_001,
-            |p| p.samples.steps = 0,
             |p| (p.verifiers, p.escalation_verifiers) = (9, 0),
+            |p| (p.verifiers, p.escalation_verifiers) = (4, 5),
+            |p| (p.verifiers, p.escalation_verifiers) = (0, 1),
         ];
         for change in cases {
             let mut p = params();
             change(&mut p);
             assert_noop!(create_with(OWNER, spec(), p, 20_000), Error::<Test>::InvalidTaskParams);
         }
+    });
+}
+
+#[test]
+fn sample_sizes_out_of_range_are_refused() {
+    test(|| {
+        // the spec: 6 steps per round, 3 leaves, 20 evaluation examples
+        let cases: [fn(&mut TaskParamsOf<Test>); 4] = [
+            |p| p.samples.steps = 0,
+            |p| p.samples.steps = 7,
+            |p| p.samples.leaves = 4,
+            |p| p.samples.eval_examples = 21,
+        ];
+        for change in cases {
+            let mut p = params();
+            change(&mut p);
+            assert_noop!(create_with(OWNER, spec(), p, 20_000), Error::<Test>::SampleSizesOutOfRange);
+        }
+        // at their limits they are accepted
+        let mut p = params();
+        p.samples = pogo_primitives::seed::SampleSizes { steps: 6, leaves: 3, eval_examples: 20 };
+        assert_ok!(create_with(OWNER, spec(), p, 20_000));
+        p.samples = pogo_primitives::seed::SampleSizes { steps: 1, leaves: 0, eval_examples: 0 };
+        assert_ok!(create_with(OWNER, spec(), p, 20_000));
     });
 }
 
@@ -209,8 +252,7 @@ fn only_the_owner_changes_or_closes_a_task() {
 #[test]
 fn paused_task_refuses_submissions_until_resumed() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (_b, c, _t) = first_round(0, None);
         assert_ok!(Pogo::set_task_status(signed(OWNER), task, TaskStatus::Paused));
         assert!(pogo_events().contains(&Event::TaskStatusChanged { task, status: TaskStatus::Paused }));
@@ -242,15 +284,17 @@ fn task_with_pending_submissions_cannot_be_closed() {
         let (task, _id, _b, _c, _t) = submitted(None);
         assert_noop!(Pogo::close_task(signed(OWNER), task), Error::<Test>::TaskHasPendingSubmissions);
         assert_eq!(Pogo::held(HoldReason::TaskEscrow, &OWNER), 20_000);
+        assert_eq!(Pogo::held(HoldReason::TaskDeposit, &OWNER), 20);
     });
 }
 
 #[test]
 fn underfunded_task_refuses_a_round_its_free_escrow_cannot_cover() {
     test(|| {
-        // reward 1,000 + 50 · (3 + 3) verifier pay = 1,300 per round
-        assert_ok!(create_with(OWNER, spec(), params(), 1_299));
+        // reward 1,000 + 50 · (3 + 4) verifier pay = 1,350 per round
         bond_all();
+        next_block();
+        assert_ok!(create_with(OWNER, spec(), params(), 1_349));
         let (_b, c, _t) = first_round(0, None);
         assert_noop!(Pogo::submit_round(signed(MINER), 0, c.clone(), locator()), Error::<Test>::TaskUnderfunded);
         // zero escrow at creation is allowed, but no round can be submitted
@@ -296,9 +340,10 @@ fn holds_beyond_the_spendable_balance_are_refused() {
 #[test]
 fn submission_whose_deposit_cannot_be_held_is_refused_and_leaves_the_bond_untouched() {
     test(|| {
-        let task = create_task();
         // everything but the existential deposit is bonded: nothing is left for the storage deposit
         assert_ok!(Pogo::bond(signed(MINER), Role::Miner, 9_990));
+        next_block();
+        let task = create_task();
         let (_b, c, _t) = first_round(0, None);
         assert_noop!(Pogo::submit_round(signed(MINER), task, c, locator()), Error::<Test>::InsufficientBalance);
         assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().at_risk, 0);
@@ -325,8 +370,9 @@ fn accounts_without_a_bond_are_refused() {
 #[test]
 fn more_than_the_free_bond_is_refused() {
     test(|| {
-        let task = create_task();
         assert_ok!(Pogo::bond(signed(MINER), Role::Miner, 1_999));
+        next_block();
+        let task = create_task();
         assert_noop!(Pogo::unbond(signed(MINER), Role::Miner, 2_000), Error::<Test>::InsufficientFreeBond);
         // the task's miner_bond is 2,000
         let (_b, c, _t) = first_round(0, None);
@@ -335,9 +381,50 @@ fn more_than_the_free_bond_is_refused() {
             Error::<Test>::InsufficientFreeBond
         );
         assert_ok!(Pogo::bond(signed(MINER), Role::Miner, 1));
+        // the topped-up bond builds on the next root set (here a task created later)
+        next_block();
+        let task = create_task();
         assert_ok!(Pogo::submit_round(signed(MINER), task, c, locator()));
         // all 2,000 are now at risk
         assert_noop!(Pogo::unbond(signed(MINER), Role::Miner, 1), Error::<Test>::InsufficientFreeBond);
+    });
+}
+
+#[test]
+fn a_bond_newer_than_the_task_root_is_refused() {
+    test(|| {
+        let task = create_task();
+        // bonded in the block the root was set: the round seed of a fresh account could be ground
+        bond_all();
+        let (b, c, _t) = first_round(0, None);
+        assert_noop!(
+            Pogo::submit_round(signed(MINER), task, c.clone(), locator()),
+            Error::<Test>::BondNewerThanBaseRoot
+        );
+        // waiting does not help: the root must be set after the bond
+        next_block();
+        assert_noop!(
+            Pogo::submit_round(signed(MINER), task, c.clone(), locator()),
+            Error::<Test>::BondNewerThanBaseRoot
+        );
+        let task = create_task();
+        assert_eq!(Tasks::<Test>::get(task).unwrap().root_set_at, 2);
+        let id = NextSubmissionId::<Test>::get();
+        assert_ok!(Pogo::submit_round(signed(MINER), task, c, locator()));
+        // an accepted round sets the root anew, in the block of the tally
+        fix_challenge(id);
+        vote_and_tally(id, &[P, P, P]);
+        let accepted_at = System::block_number();
+        assert_eq!(Tasks::<Test>::get(task).unwrap().root_set_at, accepted_at);
+        // bonding more, even a little, renews the bond: not before the next root
+        assert_ok!(Pogo::bond(signed(MINER), Role::Miner, 1));
+        let (_b2, c2, _t2) = build_round(b.weights().to_vec(), b.slots().to_vec(), 7, 1, None);
+        assert_noop!(
+            Pogo::submit_round(signed(MINER), task, c2.clone(), locator()),
+            Error::<Test>::BondNewerThanBaseRoot
+        );
+        // a miner bonded before the acceptance builds on it
+        assert_ok!(Pogo::submit_round(signed(MINER2), task, c2, locator()));
     });
 }
 
@@ -357,14 +444,43 @@ fn withdraw_needs_something_unbonding_and_the_period_passed() {
 }
 
 #[test]
-fn a_seventeenth_verifier_is_refused() {
+fn unbonded_verifier_stake_waits_for_every_older_submission() {
+    test(|| {
+        // parameter 300 (leaf 1) altered after step 4: segment 1
+        let (task, id, b, _c, trace) = submitted(Some((4, 300)));
+        // submission `id` holds a snapshot with this verifier's whole bond in it
+        let v = VERIFIERS[0];
+        assert_ok!(Pogo::unbond(signed(v), Role::Verifier, 500));
+        let unbonding = Pogo::ledger(Role::Verifier, &v).unwrap().unbonding.unwrap();
+        assert_eq!(unbonding.after_submission, id + 1);
+        // a submission newer than the unbonding does not hold it back
+        let (_b2, c2, _t2) = first_round(1, None);
+        assert_ok!(Pogo::submit_round(signed(MINER2), task, c2, locator()));
+        run_to_block(unbonding.unlocks_at);
+        assert_noop!(Pogo::withdraw_unbonded(signed(v), Role::Verifier), Error::<Test>::UnbondingAwaitsSubmissions);
+        // once every older submission has settled (here by a fraud proof), the amount can leave
+        assert_ok!(Pogo::report_fraud(signed(REPORTER), id, Box::new(b.fraud_proof(&trace, 1, 1).unwrap())));
+        assert_eq!(Submissions::<Test>::count(), 1);
+        assert_ok!(Pogo::withdraw_unbonded(signed(v), Role::Verifier));
+        assert_eq!(Pogo::ledger(Role::Verifier, &v).unwrap().held, 500);
+    });
+}
+
+#[test]
+fn a_seventeenth_verifier_is_refused_unless_its_bond_is_larger() {
     test(|| {
         for who in 100..116u64 {
             assert_eq!(<Balances as Mutate<AccountId>>::set_balance(&who, 1_000), 1_000);
             assert_ok!(Pogo::bond(signed(who), Role::Verifier, 100));
         }
-        assert_eq!(VerifierBonds::<Test>::count(), 16);
-        assert_noop!(Pogo::bond(signed(VERIFIERS[0]), Role::Verifier, 1_000), Error::<Test>::TooManyVerifiers);
+        assert_eq!(VerifierRegistry::<Test>::get().len(), 16);
+        // a tie keeps the incumbents
+        assert_noop!(Pogo::bond(signed(VERIFIERS[0]), Role::Verifier, 100), Error::<Test>::TooManyVerifiers);
+        // a larger bond evicts the smallest, the highest account among equals
+        assert_ok!(Pogo::bond(signed(VERIFIERS[0]), Role::Verifier, 101));
+        assert!(pogo_events().contains(&Event::VerifierDeregistered { who: 115 }));
+        assert_eq!(VerifierRegistry::<Test>::get().len(), 16);
+        assert_eq!(VerifierBonds::<Test>::count(), 17, "the evicted verifier keeps its ledger");
     });
 }
 
@@ -375,8 +491,10 @@ fn verifier_bond_below_the_minimum_is_refused() {
         // the active bond counts: what is unbonding does not
         assert_ok!(Pogo::bond(signed(VERIFIERS[0]), Role::Verifier, 1_000));
         assert_ok!(Pogo::unbond(signed(VERIFIERS[0]), Role::Verifier, 950));
+        assert!(!Pogo::is_registered(&VERIFIERS[0]));
         assert_noop!(Pogo::bond(signed(VERIFIERS[0]), Role::Verifier, 49), Error::<Test>::BondTooSmall);
         assert_ok!(Pogo::bond(signed(VERIFIERS[0]), Role::Verifier, 50));
+        assert!(Pogo::is_registered(&VERIFIERS[0]));
         // miners have no minimum
         assert_ok!(Pogo::bond(signed(MINER), Role::Miner, 1));
     });
@@ -389,8 +507,7 @@ fn verifier_bond_below_the_minimum_is_refused() {
 #[test]
 fn commitment_not_on_the_task_root_is_refused() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (_b, mut c, _t) = first_round(0, None);
         c.base_root = [9; 32];
         assert_noop!(Pogo::submit_round(signed(MINER), task, c, locator()), Error::<Test>::WrongBaseRoot);
@@ -400,8 +517,7 @@ fn commitment_not_on_the_task_root_is_refused() {
 #[test]
 fn commitment_with_another_step_count_is_refused() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (_b, c, _t) = first_round(0, None);
         for steps in [0, 5, 7] {
             let mut c = c.clone();
@@ -414,9 +530,10 @@ fn commitment_with_another_step_count_is_refused() {
 #[test]
 fn a_fifth_pending_submission_is_refused() {
     test(|| {
-        let task = create_task();
         bond_all();
         assert_ok!(Pogo::bond(signed(MINER), Role::Miner, 4_000));
+        next_block();
+        let task = create_task();
         let (_b, c, _t) = first_round(0, None);
         for _ in 0..4 {
             assert_ok!(Pogo::submit_round(signed(MINER), task, c.clone(), locator()));
@@ -602,8 +719,7 @@ fn reveal_not_matching_the_commitment_is_refused() {
 #[test]
 fn challenge_before_relay_randomness_is_refused() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (_b, c, _t) = first_round(0, None);
         // no relay randomness at all: the submission's epoch is unknown
         MockRelay::set(None);
@@ -641,6 +757,15 @@ fn advance_before_the_deadline_is_refused_in_every_waiting_phase() {
         assert_noop!(Pogo::advance(signed(REPORTER), id), Error::<Test>::TooEarly);
         run_to_block(reveal_until(id));
         assert_noop!(Pogo::advance(signed(REPORTER), id), Error::<Test>::TooEarly);
+        // escalated (one positive of three): the level-1 challenge waits for the randomness of two relay
+        // epochs after the escalation
+        run_to_block(reveal_until(id) + 1);
+        assert_ok!(Pogo::advance(signed(REPORTER), id));
+        assert_eq!(Submissions::<Test>::get(id).unwrap().phase, Phase::AwaitingChallenge);
+        assert_noop!(Pogo::advance(signed(REPORTER), id), Error::<Test>::ChallengeNotReady);
+        MockRelay::advance_epochs(1);
+        next_block();
+        assert_noop!(Pogo::advance(signed(REPORTER), id), Error::<Test>::ChallengeNotReady);
         // accepted: the fraud window has not closed
         let (_task, id2, _b, _t, final_at) = accepted(MINER2, None);
         assert_noop!(Pogo::advance(signed(REPORTER), id2), Error::<Test>::TooEarly);
@@ -658,12 +783,13 @@ fn advance_before_the_deadline_is_refused_in_every_waiting_phase() {
 fn no_eligible_verifiers_is_unreachable_a_round_nobody_can_verify_expires() {
     // `NoEligibleVerifiers` is never returned: with nobody to draw, `advance` expires the round.
     test(|| {
-        let task = create_task();
         assert_ok!(Pogo::bond(signed(MINER), Role::Miner, 5_000));
         // the miner's own verifier bond does not count, nor does a bond below MinVerifierBond
         assert_ok!(Pogo::bond(signed(MINER), Role::Verifier, 1_000));
         assert_ok!(Pogo::bond(signed(VERIFIERS[0]), Role::Verifier, 1_000));
         assert_ok!(Pogo::unbond(signed(VERIFIERS[0]), Role::Verifier, 901));
+        next_block();
+        let task = create_task();
         let (_b, c, _t) = first_round(0, None);
         let id = NextSubmissionId::<Test>::get();
         assert_ok!(Pogo::submit_round(signed(MINER), task, c, locator()));
@@ -690,18 +816,68 @@ fn fraud_proof_of_an_honest_round_is_refused() {
         let (_task, id, b, _c, trace) = submitted(None);
         for (leaf, segment) in [(0, 0), (1, 1), (2, 0)] {
             let proof = b.fraud_proof(&trace, leaf, segment).unwrap();
-            assert_noop!(Pogo::report_fraud(signed(REPORTER), id, Box::new(proof)), Error::<Test>::InvalidFraudProof);
+            assert_noop!(
+                Pogo::report_fraud(signed(REPORTER), id, Box::new(proof)),
+                Error::<Test>::FraudProofShowsNoFraud
+            );
         }
-        // out-of-range segment and leaf
+        // out-of-range segment (6 steps, checkpoints every 3: segments 0 and 1) and leaf (3 leaves)
         let mut proof = b.fraud_proof(&trace, 0, 0).unwrap();
         proof.segment = 2;
         assert_noop!(
             Pogo::report_fraud(signed(REPORTER), id, Box::new(proof.clone())),
-            Error::<Test>::InvalidFraudProof
+            Error::<Test>::FraudProofOutOfRange
         );
         proof.segment = 0;
         proof.leaf_index = 3;
-        assert_noop!(Pogo::report_fraud(signed(REPORTER), id, Box::new(proof)), Error::<Test>::InvalidFraudProof);
+        assert_noop!(Pogo::report_fraud(signed(REPORTER), id, Box::new(proof)), Error::<Test>::FraudProofOutOfRange);
+    });
+}
+
+/// `change` breaks the valid proof `good` of submission `id`: the report fails with `error`.
+fn refused_proof(id: SubmissionId, good: &FraudProof, change: fn(&mut FraudProof), error: Error<Test>) {
+    let mut proof = good.clone();
+    change(&mut proof);
+    assert_noop!(Pogo::report_fraud(signed(REPORTER), id, Box::new(proof)), error);
+}
+
+#[test]
+fn a_broken_fraud_proof_is_refused_with_what_is_broken() {
+    test(|| {
+        // a tampered round: only the proof's own defects can make a report fail
+        let (task, id, b, _c, trace) = submitted(Some((4, 300)));
+        let good = b.fraud_proof(&trace, 1, 1).unwrap();
+        refused_proof(id, &good, |p| p.start_anchor = None, Error::<Test>::FraudProofWrongAnchor);
+        refused_proof(
+            id,
+            &good,
+            |p| {
+                p.steps.pop();
+            },
+            Error::<Test>::FraudProofWrongSteps,
+        );
+        refused_proof(id, &good, |p| p.steps.swap(0, 1), Error::<Test>::FraudProofWrongSteps);
+        refused_proof(
+            id,
+            &good,
+            |p| p.steps[0].record.record.gradient_root = [0; 32],
+            Error::<Test>::FraudProofBadRecordOpening,
+        );
+        refused_proof(id, &good, |p| p.steps[0].gradient_leaf[0] ^= 1, Error::<Test>::FraudProofBadGradientOpening);
+        refused_proof(id, &good, |p| p.start_leaf[0] ^= 1, Error::<Test>::FraudProofBadStartOpening);
+        refused_proof(id, &good, |p| p.end_leaf[0] ^= 1, Error::<Test>::FraudProofBadEndOpening);
+        refused_proof(id, &good, |p| p.leaf_index = 7, Error::<Test>::FraudProofOutOfRange);
+        // each verdict is the primitives' own
+        let mut broken = good.clone();
+        broken.start_anchor = None;
+        let task_spec = Tasks::<Test>::get(task).unwrap().spec;
+        let commitment = Submissions::<Test>::get(id).unwrap().commitment;
+        assert_eq!(
+            pogo_primitives::fraud::verify(&task_spec, &commitment, &broken),
+            Err(pogo_primitives::fraud::FraudProofError::WrongAnchor)
+        );
+        // the proof as built shows the fraud
+        assert_ok!(Pogo::report_fraud(signed(REPORTER), id, Box::new(good.clone())));
     });
 }
 
@@ -712,9 +888,12 @@ fn fraud_proof_larger_than_max_fraud_proof_len_is_refused() {
         let limit = <<Test as Config>::MaxFraudProofLen as Get<u32>>::get() as usize;
         let proof = b.fraud_proof(&trace, 0, 0).unwrap();
         assert!(proof.encoded_size() < limit);
-        // at the limit the size is fine (the padded end leaf then fails verification)
+        // at the limit the size is fine (the padded end leaf then fails its opening)
         let at_limit = padded(proof.clone(), limit);
-        assert_noop!(Pogo::report_fraud(signed(REPORTER), id, Box::new(at_limit)), Error::<Test>::InvalidFraudProof);
+        assert_noop!(
+            Pogo::report_fraud(signed(REPORTER), id, Box::new(at_limit)),
+            Error::<Test>::FraudProofBadEndOpening
+        );
         let over = padded(proof, limit + 1);
         assert_noop!(
             Pogo::report_fraud(signed(REPORTER), id, Box::new(over.clone())),
@@ -753,12 +932,13 @@ fn round_cost_that_overflows_is_refused() {
         let mut p = params();
         p.verifier_pay = u64::MAX / 2;
         assert_noop!(create_with(OWNER, spec(), p, 20_000), Error::<Test>::Overflow);
+        // verifier pay for 3 + 4 verifiers is 350
         let mut p = params();
-        p.reward = u64::MAX - 299;
+        p.reward = u64::MAX - 349;
         assert_noop!(create_with(OWNER, spec(), p, 20_000), Error::<Test>::Overflow);
         // exactly u64::MAX still fits
         let mut p = params();
-        p.reward = u64::MAX - 300;
+        p.reward = u64::MAX - 350;
         assert_ok!(create_with(OWNER, spec(), p, 20_000));
     });
 }
@@ -770,8 +950,7 @@ fn exhausted_id_counters_overflow() {
         NextTaskId::<Test>::put(TaskId::MAX);
         assert_noop!(create_with(OWNER, spec(), params(), 20_000), Error::<Test>::Overflow);
         NextTaskId::<Test>::put(0);
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         NextSubmissionId::<Test>::put(SubmissionId::MAX);
         let (_b, c, _t) = first_round(0, None);
         assert_noop!(Pogo::submit_round(signed(MINER), task, c, locator()), Error::<Test>::Overflow);
@@ -843,7 +1022,9 @@ fn close_task_needs_the_signed_owner() {
         assert_ok!(Pogo::close_task(signed(OWNER), task));
         assert!(Tasks::<Test>::get(task).is_none());
         assert_eq!(Pogo::held(HoldReason::TaskEscrow, &OWNER), 0);
-        assert_eq!(Balances::free_balance(OWNER), free + 20_000);
+        assert_eq!(Pogo::held(HoldReason::TaskDeposit, &OWNER), 0);
+        // the escrow and the task deposit come back
+        assert_eq!(Balances::free_balance(OWNER), free + 20_000 + 20);
         assert!(pogo_events().contains(&Event::TaskClosed { task, released: 20_000 }));
     });
 }
@@ -884,8 +1065,7 @@ fn withdraw_unbonded_needs_a_signed_bonded_origin() {
 #[test]
 fn submit_round_needs_a_signed_bonded_miner() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (_b, c, _t) = first_round(0, None);
         assert_signed_only(Call::submit_round { task, commitment: c.clone(), locator: locator() });
         assert_noop!(Pogo::submit_round(signed(POOR), task, c.clone(), locator()), Error::<Test>::NotBonded);
@@ -923,7 +1103,7 @@ fn advance_needs_a_signed_origin_of_anyone() {
     test(|| {
         let (_task, id, _b, _c, _t) = submitted(None);
         MockRelay::advance_epochs(2);
-        run_to_block(2);
+        next_block();
         assert_signed_only(Call::advance { submission: id });
         // permissionless: an account with no funds and no role moves the round on
         assert_ok!(Pogo::advance(signed(POOR), id));
@@ -940,10 +1120,13 @@ fn report_fraud_needs_a_signed_origin_and_a_valid_proof() {
         let proof = b.fraud_proof(&trace, 1, 1).unwrap();
         assert_signed_only(Call::report_fraud { submission: id, proof: Box::new(proof.clone()) });
         let honest = b.fraud_proof(&trace, 0, 1).unwrap();
-        assert_noop!(Pogo::report_fraud(signed(POOR), id, Box::new(honest)), Error::<Test>::InvalidFraudProof);
-        // anyone may report; the reporter is paid min(10% of 2,000, 50)
-        assert_ok!(Pogo::report_fraud(signed(POOR), id, Box::new(proof)));
-        assert_eq!(Balances::free_balance(POOR), 50);
+        assert_noop!(Pogo::report_fraud(signed(POOR), id, Box::new(honest)), Error::<Test>::FraudProofShowsNoFraud);
+        // anyone may report, even an account with no funds: a proven fraud pays no fee, and no reward
+        let treasury = Balances::free_balance(TREASURY);
+        let info = Pogo::report_fraud(signed(POOR), id, Box::new(proof)).expect("the proof shows fraud");
+        assert_eq!(info.pays_fee, Pays::No);
+        assert_eq!(Balances::free_balance(POOR), 0);
+        assert_eq!(Balances::free_balance(TREASURY), treasury + 2_000);
         assert!(Submissions::<Test>::get(id).is_none());
     });
 }
@@ -971,12 +1154,13 @@ fn windows_at_min_window_and_max_window_are_accepted() {
 #[test]
 fn verifiers_up_to_max_assigned_over_both_levels_are_accepted() {
     test(|| {
-        for (level0, level1) in [(8, 0), (4, 4), (1, 7)] {
+        // level 1 strictly larger than level 0, at most MaxAssigned (8) in all
+        for (level0, level1) in [(1, 2), (3, 5), (2, 6), (1, 7)] {
             let mut p = params();
             (p.verifiers, p.escalation_verifiers) = (level0, level1);
             assert_ok!(create_with(OWNER, spec(), p, 0));
         }
-        for (level0, level1) in [(9, 0), (4, 5), (1, 8)] {
+        for (level0, level1) in [(8, 0), (4, 4), (9, 0), (4, 5), (3, 6), (1, 8)] {
             let mut p = params();
             (p.verifiers, p.escalation_verifiers) = (level0, level1);
             assert_noop!(create_with(OWNER, spec(), p, 0), Error::<Test>::InvalidTaskParams);
@@ -1002,8 +1186,7 @@ fn checkpoint_interval_at_max_checkpoint_interval_is_accepted() {
 #[test]
 fn locator_of_max_locator_len_is_stored() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (_b, c, _t) = first_round(0, None);
         let id = NextSubmissionId::<Test>::get();
         let long: BoundedVec<u8, <Test as Config>::MaxLocatorLen> = vec![b'z'; 64].try_into().unwrap();
@@ -1043,10 +1226,15 @@ fn no_call_weighs_nothing() {
             ("advance_challenge(max)", <W as WeightInfo>::advance_challenge(max_verifiers)),
             ("advance_tally(0, 0)", <W as WeightInfo>::advance_tally(0, 0)),
             ("advance_tally(max, max)", <W as WeightInfo>::advance_tally(max_assigned, max_pending)),
-            ("advance_finalize", <W as WeightInfo>::advance_finalize()),
+            ("advance_reject(0)", <W as WeightInfo>::advance_reject(0)),
+            ("advance_reject(max)", <W as WeightInfo>::advance_reject(max_assigned)),
+            ("advance_finalize(0)", <W as WeightInfo>::advance_finalize(0)),
+            ("advance_finalize(max)", <W as WeightInfo>::advance_finalize(max_assigned)),
             ("advance_worst_case", Pogo::advance_worst_case_weight()),
-            ("report_fraud(0)", <W as WeightInfo>::report_fraud(0)),
-            ("report_fraud(max)", <W as WeightInfo>::report_fraud(max_interval)),
+            ("report_fraud(0, 0)", <W as WeightInfo>::report_fraud(0, 0)),
+            ("report_fraud(max, max)", <W as WeightInfo>::report_fraud(max_interval, max_pending - 1)),
+            ("report_fraud_worst_case", Pogo::report_fraud_worst_case_weight()),
+            ("record_epoch_randomness", <W as WeightInfo>::record_epoch_randomness()),
         ];
         for (name, w) in functions {
             assert!(w.ref_time() > 0, "{name}: zero ref_time");
@@ -1056,7 +1244,16 @@ fn no_call_weighs_nothing() {
         let worst = Pogo::advance_worst_case_weight();
         assert!(worst.all_gte(<W as WeightInfo>::advance_challenge(max_verifiers)));
         assert!(worst.all_gte(<W as WeightInfo>::advance_tally(max_assigned, max_pending.saturating_sub(1))));
-        assert!(worst.all_gte(<W as WeightInfo>::advance_finalize()));
+        assert!(worst.all_gte(<W as WeightInfo>::advance_reject(max_assigned)));
+        assert!(worst.all_gte(<W as WeightInfo>::advance_finalize(max_assigned)));
+        // `report_fraud` declares the longest replay and the most rounds it can void.
+        let worst_report = Pogo::report_fraud_worst_case_weight();
+        assert_eq!(worst_report, <W as WeightInfo>::report_fraud(max_interval, max_pending - 1));
+        for interval in 1..=max_interval {
+            for others in 0..max_pending {
+                assert!(worst_report.all_gte(<W as WeightInfo>::report_fraud(interval, others)));
+            }
+        }
 
         // Every call declares its worst-case weight.
         let (b, c, trace) = first_round(0, Some((1, 10)));
@@ -1088,10 +1285,7 @@ fn no_call_weighs_nothing() {
                 <W as WeightInfo>::reveal_verdict(),
             ),
             (Call::advance { submission: 0 }, worst),
-            (
-                Call::report_fraud { submission: 0, proof: Box::new(proof) },
-                <W as WeightInfo>::report_fraud(max_interval),
-            ),
+            (Call::report_fraud { submission: 0, proof: Box::new(proof) }, worst_report),
         ];
         for (call, expected) in calls {
             let info = call.get_dispatch_info();

@@ -41,7 +41,7 @@ pub fn params() -> TaskParamsOf<Test> {
         verifier_pay: 50,
         miner_bond: 2_000,
         verifiers: 3,
-        escalation_verifiers: 3,
+        escalation_verifiers: 4,
         samples: SampleSizes { steps: 2, leaves: 2, eval_examples: 8 },
         tolerance: Tolerance::DEFAULT,
         min_improvement_ppm: 0,
@@ -109,21 +109,39 @@ pub fn bond_all() {
     }
 }
 
+/// Moves to the next block (`on_finalize` of this one records relay randomness, see `run_to_block`).
+pub fn next_block() {
+    run_to_block(System::block_number() + 1);
+}
+
+/// Bonds everyone, then creates the standard task in the next block: a miner may only build on a root
+/// set after its latest bond (`BondNewerThanBaseRoot`).
+pub fn bonded_task() -> TaskId {
+    bond_all();
+    next_block();
+    create_task()
+}
+
 pub fn locator() -> BoundedVec<u8, <Test as Config>::MaxLocatorLen> {
     BoundedVec::truncate_from(b"https://miner.example/round".to_vec())
 }
 
-/// Task + bonds + one submitted round; returns (task, submission, builder, commitment, trace).
+/// Bonds (block 1), a task created in block 2, one round of `MINER` submitted on it; returns (task,
+/// submission, builder, commitment, trace).
 pub fn submitted(tamper: Option<(usize, usize)>) -> (TaskId, SubmissionId, RoundBuilder, RoundCommitment, MerkleTree) {
-    let task = create_task();
-    bond_all();
+    let task = bonded_task();
     let (b, c, t) = first_round(0, tamper);
     let id = NextSubmissionId::<Test>::get();
     assert_ok!(Pogo::submit_round(RuntimeOrigin::signed(MINER), task, c.clone(), locator()));
     (task, id, b, c, t)
 }
 
-/// Moves the relay chain far enough and fixes the challenge.
+/// Moves the relay chain far enough and fixes the challenge of the submission's current level (level 0
+/// after submission, level 1 after an escalation: both wait `ChallengeEpochDelay` = 2 epochs).
+///
+/// The mock's `run_to_block` is frame-system's `run_to_block`, which runs only `on_finalize` and
+/// `on_initialize` of every pallet (frame-system 49, `run_to_block_with`): `on_idle` never runs in these
+/// tests, so a due submission stays where it is until a test calls `advance` (or `on_idle` by hand).
 pub fn fix_challenge(id: SubmissionId) {
     MockRelay::advance_epochs(2);
     run_to_block(System::block_number() + 1);
@@ -166,4 +184,41 @@ pub fn vote(id: SubmissionId, verdicts: &[Option<pogo_primitives::Verdict>]) {
             assert_ok!(Pogo::reveal_verdict(RuntimeOrigin::signed(*w), id, *v, salt(*w)));
         }
     }
+}
+
+/// Votes, then closes the reveal phase: at once when every committed verifier revealed, else after the
+/// reveal window.
+pub fn vote_and_tally(id: SubmissionId, verdicts: &[Option<pogo_primitives::Verdict>]) {
+    vote(id, verdicts);
+    if Pogo::do_advance(id).is_err() {
+        let Phase::Revealing(until) = Submissions::<Test>::get(id).unwrap().phase else { panic!("not revealing") };
+        run_to_block(until + 1);
+        assert_ok!(Pogo::advance(RuntimeOrigin::signed(REPORTER), id));
+    }
+}
+
+/// The end of an accepted submission's fraud window.
+pub fn accepted_until(id: SubmissionId) -> u64 {
+    match Submissions::<Test>::get(id).unwrap().phase {
+        Phase::Accepted(at) => at,
+        other => panic!("not accepted: {other:?}"),
+    }
+}
+
+/// Waits out an accepted submission's fraud window and finalizes it (verifiers are settled then).
+pub fn finalize_round(id: SubmissionId) {
+    run_to_block(accepted_until(id).max(System::block_number()));
+    assert_ok!(Pogo::advance(RuntimeOrigin::signed(REPORTER), id));
+    assert!(Submissions::<Test>::get(id).is_none(), "finalized");
+}
+
+/// `VerifierPaid` events of submission `id`.
+pub fn paid_verifiers(id: SubmissionId) -> Vec<AccountId> {
+    pogo_events()
+        .into_iter()
+        .filter_map(|e| match e {
+            Event::VerifierPaid { submission, verifier, .. } if submission == id => Some(verifier),
+            _ => None,
+        })
+        .collect()
 }

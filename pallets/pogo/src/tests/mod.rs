@@ -2,10 +2,12 @@
 //! after it.
 
 mod api;
+mod attacks;
 mod attestations;
 mod bonds;
 mod errors;
 mod helpers;
+mod migration;
 mod scenarios;
 mod submissions;
 mod tasks;

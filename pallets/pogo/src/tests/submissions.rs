@@ -19,6 +19,12 @@ fn submit(miner: AccountId, task: TaskId, c: &RoundCommitment) -> SubmissionId {
     id
 }
 
+/// Bonds everyone in this block and moves to the next one, where tasks may then be created.
+fn bond_then_next_block() {
+    bond_all();
+    next_block();
+}
+
 /// Fixes the challenge (when needed), has every assigned verifier vote positive and tallies.
 fn accept(id: SubmissionId) -> u64 {
     if Submissions::<Test>::get(id).unwrap().phase == Phase::AwaitingChallenge {
@@ -44,8 +50,8 @@ fn next_round(
 #[test]
 fn submit_round_holds_the_deposit_puts_the_bond_at_risk_and_commits_escrow() {
     test(|| {
+        bond_then_next_block();
         let task = create_task();
-        bond_all();
         MockRelay::advance_epochs(3);
         run_to_block(4);
         let (_b, c, _t) = first_round(0, None);
@@ -58,22 +64,24 @@ fn submit_round_holds_the_deposit_puts_the_bond_at_risk_and_commits_escrow() {
         // miner_bond at risk, nothing moved
         assert_eq!(
             MinerBonds::<Test>::get(MINER).unwrap(),
-            BondLedger { held: 5_000, at_risk: 2_000, unbonding: None }
+            BondLedger { held: 5_000, at_risk: 2_000, unbonding: None, bonded_at: 1 }
         );
         assert_eq!(Pogo::held(HoldReason::MinerBond, &MINER), 5_000);
-        // reward + verifier_pay · (verifiers + escalation_verifiers) = 1,000 + 50 · 6
+        // reward + verifier_pay · (verifiers + escalation_verifiers) = 1,000 + 50 · 7
         let t = Tasks::<Test>::get(task).unwrap();
-        assert_eq!((t.escrow, t.committed, t.pending), (20_000, 1_300, 1));
+        assert_eq!((t.escrow, t.committed, t.pending, t.root_set_at), (20_000, 1_350, 1, 2));
         assert_eq!(Pogo::held(HoldReason::TaskEscrow, &OWNER), 20_000);
         assert_eq!(PendingByTask::<Test>::get(task).into_inner(), vec![id]);
         let s = Submissions::<Test>::get(id).unwrap();
         assert_eq!((s.task, s.miner, s.round, s.level), (task, MINER, 0, 0));
-        assert_eq!((s.bond, s.deposit, s.escrow), (2_000, 5, 1_300));
-        assert_eq!((s.submitted_at, s.relay_epoch), (4, 13));
+        assert_eq!((s.bond, s.deposit, s.escrow), (2_000, 5, 1_350));
+        assert_eq!((s.submitted_at, s.relay_epoch, s.escalated_epoch), (4, 13, None));
         assert_eq!(s.phase, Phase::AwaitingChallenge);
         assert_eq!(s.commitment, c);
         assert_eq!(s.locator, locator());
-        assert!(s.challenge.is_none() && s.assigned.is_empty());
+        assert!(s.challenge.is_none() && s.escalation_challenge.is_none() && s.assigned.is_empty());
+        // the submission waits in the queue `on_idle` and the unbonding rule read
+        assert!(SubmissionQueue::<Test>::contains_key(id.to_be_bytes()));
         assert!(pogo_events().contains(&Event::RoundSubmitted {
             submission: id,
             task,
@@ -91,8 +99,8 @@ fn committed_escrow_counts_reward_and_pay_for_both_levels() {
         let mut p = params();
         (p.reward, p.verifier_pay, p.verifiers, p.escalation_verifiers) = (700, 30, 2, 5);
         // one round costs 700 + 30 · 7 = 910: room for exactly two
+        bond_then_next_block();
         assert_ok!(Pogo::create_task(signed(OWNER), spec(), p, initial_root(), dataset(), 1_820));
-        bond_all();
         let (_b, c, _t) = first_round(0, None);
         submit(MINER, 0, &c);
         assert_eq!(Tasks::<Test>::get(0).unwrap().committed, 910);
@@ -109,7 +117,6 @@ fn committed_escrow_counts_reward_and_pay_for_both_levels() {
 #[test]
 fn snapshot_excludes_the_miner_and_verifiers_below_the_minimum_bond() {
     test(|| {
-        let task = create_task();
         bond_all();
         // the miner also verifies
         assert_ok!(Pogo::bond(signed(MINER), Role::Verifier, 3_000));
@@ -117,6 +124,8 @@ fn snapshot_excludes_the_miner_and_verifiers_below_the_minimum_bond() {
         assert_ok!(Pogo::unbond(signed(VERIFIERS[0]), Role::Verifier, 950));
         assert_ok!(Pogo::unbond(signed(VERIFIERS[1]), Role::Verifier, 900));
         assert_ok!(Pogo::unbond(signed(VERIFIERS[2]), Role::Verifier, 300));
+        next_block();
+        let task = create_task();
         let (_b, c, _t) = first_round(0, None);
         let id = submit(MINER, task, &c);
         let expected: Vec<(AccountId, u64)> = vec![
@@ -143,8 +152,7 @@ fn snapshot_excludes_the_miner_and_verifiers_below_the_minimum_bond() {
 #[test]
 fn several_miners_submit_on_the_same_base() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (_b0, c0, _t0) = first_round(0, None);
         let (_b1, c1, _t1) = first_round(1, None);
         assert_eq!(c0.base_root, c1.base_root);
@@ -159,7 +167,7 @@ fn several_miners_submit_on_the_same_base() {
         );
         assert_eq!(PendingByTask::<Test>::get(task).into_inner(), vec![a, b, c]);
         let t = Tasks::<Test>::get(task).unwrap();
-        assert_eq!((t.pending, t.committed, t.round, t.state_root), (3, 3 * 1_300, 0, initial_root()));
+        assert_eq!((t.pending, t.committed, t.round, t.state_root), (3, 3 * 1_350, 0, initial_root()));
         assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().at_risk, 4_000);
         assert_eq!(MinerBonds::<Test>::get(MINER2).unwrap().at_risk, 2_000);
         assert_eq!(Pogo::held(HoldReason::SubmissionDeposit, &MINER), 10);
@@ -173,8 +181,7 @@ fn several_miners_submit_on_the_same_base() {
 #[test]
 fn accepting_a_round_marks_the_others_on_the_old_base_stale() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (b0, c0, _t0) = first_round(0, None);
         let (_b1, c1, _t1) = first_round(1, None);
         let a = submit(MINER, task, &c0);
@@ -194,16 +201,23 @@ fn accepting_a_round_marks_the_others_on_the_old_base_stale() {
         assert!(Snapshots::<Test>::get(b).is_none());
         assert_eq!(Attestations::<Test>::iter_prefix(b).count(), 0);
         // no pay, no slash: bond released, deposit back
-        assert_eq!(MinerBonds::<Test>::get(MINER2).unwrap(), BondLedger { held: 5_000, at_risk: 0, unbonding: None });
+        assert_eq!(
+            MinerBonds::<Test>::get(MINER2).unwrap(),
+            BondLedger { held: 5_000, at_risk: 0, unbonding: None, bonded_at: 1 }
+        );
         assert_eq!(Balances::free_balance(MINER2), miner2_free + 5);
+        // the stale round's verifiers are released; the accepted round's stay at risk for its fraud window
+        let a_verifiers: Vec<AccountId> = Submissions::<Test>::get(a).unwrap().assigned.iter().map(|x| x.who).collect();
         for v in VERIFIERS {
             let l = VerifierBonds::<Test>::get(v).unwrap();
-            assert_eq!(l.at_risk, 0, "verifier {v} released");
+            let at_risk = if a_verifiers.contains(&v) { 30 } else { 0 };
+            assert_eq!(l.at_risk, at_risk, "verifier {v}");
             assert_eq!(l.held, 1_000, "verifier {v} not slashed");
         }
-        // only the accepted round's reward stays committed
+        assert!(!pogo_events().iter().any(|e| matches!(e, Event::VerifierPaid { .. } | Event::Slashed { .. })));
+        // only the accepted round stays committed (reward and its verifiers' pay, settled when final)
         let t = Tasks::<Test>::get(task).unwrap();
-        assert_eq!((t.pending, t.committed, t.round, t.state_root), (1, 1_000, 1, c0.final_root));
+        assert_eq!((t.pending, t.committed, t.round, t.state_root), (1, 1_350, 1, c0.final_root));
         assert_eq!(PendingByTask::<Test>::get(task).into_inner(), vec![a]);
 
         // a round on the new root is accepted for the next round number, one on the old root is not
@@ -218,8 +232,7 @@ fn accepting_a_round_marks_the_others_on_the_old_base_stale() {
 #[test]
 fn rounds_built_on_the_accepted_root_are_not_stale() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         let (b0, c0, _t0) = first_round(0, None);
         let a = submit(MINER, task, &c0);
         accept(a);
@@ -255,8 +268,7 @@ fn paused_task_still_settles_its_pending_rounds() {
 #[test]
 fn fraud_on_a_later_round_keeps_the_earlier_accepted_round() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         // round 0 is honest and accepted; round 1, built on it, is accepted too but tampered
         let (b0, c0, _t0) = first_round(0, None);
         let a = submit(MINER, task, &c0);
@@ -291,8 +303,7 @@ fn fraud_on_a_later_round_keeps_the_earlier_accepted_round() {
 #[test]
 fn fraud_on_an_earlier_round_voids_the_accepted_rounds_built_on_it() {
     test(|| {
-        let task = create_task();
-        bond_all();
+        let task = bonded_task();
         // round 0 tampered in leaf 0, segment 0; round 1 accepted on top of it
         let (b0, c0, t0) = first_round(0, Some((1, 10)));
         let a = submit(MINER, task, &c0);
@@ -300,6 +311,7 @@ fn fraud_on_an_earlier_round_voids_the_accepted_rounds_built_on_it() {
         let (_b1, c1, _t1) = next_round(&b0, 1, None);
         let b = submit(MINER2, task, &c1);
         accept(b);
+        let a_verifiers: Vec<AccountId> = Submissions::<Test>::get(a).unwrap().assigned.iter().map(|x| x.who).collect();
         let miner2_free = Balances::free_balance(MINER2);
 
         assert_ok!(Pogo::report_fraud(signed(REPORTER), a, Box::new(b0.fraud_proof(&t0, 0, 0).unwrap())));
@@ -309,7 +321,17 @@ fn fraud_on_an_earlier_round_voids_the_accepted_rounds_built_on_it() {
         assert!(pogo_events().contains(&Event::RoundVoided { submission: b, task }));
         assert!(Submissions::<Test>::get(b).is_none());
         // the voided round's miner keeps its bond and deposit but gets no reward
-        assert_eq!(MinerBonds::<Test>::get(MINER2).unwrap(), BondLedger { held: 5_000, at_risk: 0, unbonding: None });
+        assert_eq!(
+            MinerBonds::<Test>::get(MINER2).unwrap(),
+            BondLedger { held: 5_000, at_risk: 0, unbonding: None, bonded_at: 1 }
+        );
+        // the voided round's verifiers are released unpaid; the fraudulent round's positive voters lose 2%
+        assert!(paid_verifiers(b).is_empty() && paid_verifiers(a).is_empty());
+        for v in VERIFIERS {
+            let l = VerifierBonds::<Test>::get(v).unwrap();
+            let held = if a_verifiers.contains(&v) { 980 } else { 1_000 };
+            assert_eq!((l.held, l.at_risk), (held, 0), "verifier {v}");
+        }
         assert_eq!(Balances::free_balance(MINER2), miner2_free + 5);
         assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().held, 3_000, "fraudulent miner slashed");
         // the task takes round 0 again
