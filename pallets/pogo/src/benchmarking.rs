@@ -140,7 +140,8 @@ fn round(spec: &TrainingSpec, seed: u32, tamper: bool) -> (RoundBuilder, RoundCo
     (b, c, t)
 }
 
-fn new_task<T: Config>(spec: TrainingSpec, params: TaskParamsOf<T>) -> (T::AccountId, TaskId) {
+fn new_task<T: Config>(spec: TrainingSpec, mut params: TaskParamsOf<T>) -> (T::AccountId, TaskId) {
+    params.samples.steps = params.samples.steps.min(spec.steps_per_round);
     let owner = funded::<T>("owner", 0);
     let (w, s) = weights(&spec);
     let root = RoundBuilder::new(spec, w, s, 1).unwrap().base_root();
@@ -556,17 +557,18 @@ mod benchmarks {
     #[benchmark]
     fn record_epoch_randomness() {
         let retention = T::RandomnessRetention::get();
-        for e in 1..=retention {
+        let base = LastRecordedEpoch::<T>::get().unwrap_or_default();
+        for e in base + 1..=base + retention {
             <T as Config>::BenchmarkHelper::set_relay_randomness(e, [e as u8; 32]);
             Pogo::<T>::record_epoch_randomness();
         }
-        <T as Config>::BenchmarkHelper::set_relay_randomness(retention + 1, [1; 32]);
+        <T as Config>::BenchmarkHelper::set_relay_randomness(base + retention + 1, [1; 32]);
         #[block]
         {
             Pogo::<T>::record_epoch_randomness();
         }
-        assert_eq!(LastRecordedEpoch::<T>::get(), Some(retention + 1));
-        assert!(!EpochRandomness::<T>::contains_key(1));
+        assert_eq!(LastRecordedEpoch::<T>::get(), Some(base + retention + 1));
+        assert!(!EpochRandomness::<T>::contains_key(base + 1));
     }
 
     impl_benchmark_test_suite!(Pogo, crate::mock::new_test_ext(), crate::mock::Test);

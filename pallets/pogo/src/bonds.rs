@@ -4,7 +4,7 @@ use crate::{pallet::*, types::*};
 use frame_support::{
     pallet_prelude::*,
     traits::{
-        fungible::{Balanced, BalancedHold, Inspect, InspectHold, MutateHold},
+        fungible::{BalancedHold, Inspect, InspectHold, MutateHold},
         tokens::{Fortitude, Precision, Restriction},
         Imbalance, OnUnbalanced,
     },

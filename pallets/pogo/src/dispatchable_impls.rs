@@ -1,6 +1,6 @@
 //! The calls' logic: `do_*` functions behind the thin dispatchables in `lib.rs`.
 
-use crate::{finalize::Winner, pallet::*, types::*, LOG_TARGET};
+use crate::{finalize::Winner, pallet::*, types::*, weights::WeightInfo, LOG_TARGET};
 use codec::Encode;
 use frame_support::{
     dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},

@@ -1,7 +1,7 @@
 //! Block-driven progress of a submission (the analogue of pallet-broker's `tick_impls.rs`): challenge,
 //! reveal, tally, settlement, escalation, expiry, staleness and the end of the fraud window. Driven by
 //! `on_idle` (see `idle.rs`) and the permissionless `advance` call; every step touches one submission and
-//! at most `MaxAssigned` verifiers (accepting a round also marks at most `MaxPendingPerTask` others stale).
+//! at most `MaxAssigned` verifiers; rounds another acceptance made stale are found and removed lazily.
 
 use crate::{pallet::*, types::*, weights::WeightInfo};
 use alloc::vec::Vec;

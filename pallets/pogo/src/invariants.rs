@@ -2,14 +2,13 @@
 
 use crate::{pallet::*, types::*};
 use alloc::collections::btree_map::BTreeMap;
-use frame_support::ensure;
+use frame_support::{ensure, traits::Get};
 use polkadot_sdk::{frame_support, sp_runtime};
 use sp_runtime::{traits::Zero, Saturating};
 
 impl<T: Config> Pallet<T> {
     /// Checks the config's bounds (run by `integrity_test`).
     pub(crate) fn check_config() {
-        use frame_support::traits::Get;
         let windows = T::MaxWindow::get().saturating_mul(2u32.into()).saturating_add(T::FraudWindow::get());
         assert!(T::UnbondingPeriod::get() > windows, "UnbondingPeriod must exceed commit + reveal + fraud windows");
         assert!(T::MinWindow::get() > Zero::zero() && T::MinWindow::get() <= T::MaxWindow::get(), "bad windows");

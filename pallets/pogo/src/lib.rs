@@ -26,7 +26,8 @@
 //!   pallet's ledgers record what each account has at stake in pending submissions, and unbonding waits
 //!   longer than every window so no bond escapes a pending slash.
 //! * Work per call is bounded: every queue is a `BoundedVec`, settlement of a submission touches at most
-//!   `MaxAssigned` verifiers, and voiding a task's pending rounds at most `MaxPendingPerTask`.
+//!   `MaxAssigned` verifiers, a fraud proof marks at most `MaxPendingPerTask` accepted rounds voided,
+//!   and stale or voided rounds are removed one by one when next advanced.
 //! * Progress needs no keeper: `on_idle` advances due submissions oldest first within the block's spare
 //!   weight (at most `MaxIdleAdvances` a block); the permissionless [`Call::advance`] stays the fallback.
 //! * Only eligible stake (at least `MinVerifierBond`) holds one of the `MaxVerifiers` registry slots; a

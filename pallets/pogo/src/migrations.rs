@@ -13,7 +13,7 @@ pub mod v1 {
     use alloc::vec::Vec;
     use frame_system::pallet_prelude::BlockNumberFor;
     use pogo_primitives::{Hash, RoundCommitment, TrainingSpec};
-    use sp_runtime::traits::Zero;
+    use sp_runtime::{traits::Zero, Saturating};
 
     /// The types of version 0, as they were encoded.
     pub mod v0 {

@@ -24,6 +24,8 @@ frame_support::construct_runtime!(
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
     type Block = Block;
+    // Real database weights, so that `on_idle`'s accounting is tested as it runs in a runtime.
+    type DbWeight = frame_support::weights::constants::RocksDbWeight;
     type AccountData = pallet_balances::AccountData<Balance>;
 }
 

@@ -288,7 +288,7 @@ pub struct TaskView<AccountId, Balance, BlockNumber> {
     pub committed: Balance,
     /// Unsettled submissions.
     pub pending: u32,
-    /// Block in which the state root was set.
+    /// Block from which the state root was public (see `TaskInfo::root_set_at`).
     pub root_set_at: BlockNumber,
 }
 

@@ -8,7 +8,10 @@ use crate::{mock::*, *};
 use frame_support::{
     assert_noop, assert_ok,
     dispatch::Pays,
-    traits::{fungible::Mutate, Hooks},
+    traits::{
+        fungible::{Inspect, Mutate},
+        Hooks,
+    },
     weights::Weight,
 };
 use pogo_primitives::{

@@ -220,7 +220,7 @@ fn sample_sizes_out_of_range_are_refused() {
         // at their limits they are accepted
         let mut p = params();
         p.samples = pogo_primitives::seed::SampleSizes { steps: 6, leaves: 3, eval_examples: 20 };
-        assert_ok!(create_with(OWNER, spec(), p, 20_000));
+        assert_ok!(create_with(OWNER, spec(), p.clone(), 20_000));
         p.samples = pogo_primitives::seed::SampleSizes { steps: 1, leaves: 0, eval_examples: 0 };
         assert_ok!(create_with(OWNER, spec(), p, 20_000));
     });
@@ -411,11 +411,11 @@ fn a_bond_newer_than_the_task_root_is_refused() {
         assert_eq!(Tasks::<Test>::get(task).unwrap().root_set_at, 2);
         let id = NextSubmissionId::<Test>::get();
         assert_ok!(Pogo::submit_round(signed(MINER), task, c, locator()));
-        // an accepted round sets the root anew, in the block of the tally
+        // an accepted round's root counts from the block that made it public: its submission's
+        let submitted_at = Submissions::<Test>::get(id).unwrap().submitted_at;
         fix_challenge(id);
         vote_and_tally(id, &[P, P, P]);
-        let accepted_at = System::block_number();
-        assert_eq!(Tasks::<Test>::get(task).unwrap().root_set_at, accepted_at);
+        assert_eq!(Tasks::<Test>::get(task).unwrap().root_set_at, submitted_at);
         // bonding more, even a little, renews the bond: not before the next root
         assert_ok!(Pogo::bond(signed(MINER), Role::Miner, 1));
         let (_b2, c2, _t2) = build_round(b.weights().to_vec(), b.slots().to_vec(), 7, 1, None);
@@ -1224,8 +1224,10 @@ fn no_call_weighs_nothing() {
             ("reveal_verdict", <W as WeightInfo>::reveal_verdict()),
             ("advance_challenge(0)", <W as WeightInfo>::advance_challenge(0)),
             ("advance_challenge(max)", <W as WeightInfo>::advance_challenge(max_verifiers)),
-            ("advance_tally(0, 0)", <W as WeightInfo>::advance_tally(0, 0)),
-            ("advance_tally(max, max)", <W as WeightInfo>::advance_tally(max_assigned, max_pending)),
+            ("advance_tally(0)", <W as WeightInfo>::advance_tally(0)),
+            ("advance_tally(max)", <W as WeightInfo>::advance_tally(max_assigned)),
+            ("advance_void(0)", <W as WeightInfo>::advance_void(0)),
+            ("advance_void(max)", <W as WeightInfo>::advance_void(max_assigned)),
             ("advance_reject(0)", <W as WeightInfo>::advance_reject(0)),
             ("advance_reject(max)", <W as WeightInfo>::advance_reject(max_assigned)),
             ("advance_finalize(0)", <W as WeightInfo>::advance_finalize(0)),
@@ -1243,7 +1245,8 @@ fn no_call_weighs_nothing() {
         // The worst case of `advance` covers each of its branches at the mock's bounds.
         let worst = Pogo::advance_worst_case_weight();
         assert!(worst.all_gte(<W as WeightInfo>::advance_challenge(max_verifiers)));
-        assert!(worst.all_gte(<W as WeightInfo>::advance_tally(max_assigned, max_pending.saturating_sub(1))));
+        assert!(worst.all_gte(<W as WeightInfo>::advance_tally(max_assigned)));
+        assert!(worst.all_gte(<W as WeightInfo>::advance_void(max_assigned)));
         assert!(worst.all_gte(<W as WeightInfo>::advance_reject(max_assigned)));
         assert!(worst.all_gte(<W as WeightInfo>::advance_finalize(max_assigned)));
         // `report_fraud` declares the longest replay and the most rounds it can void.

@@ -43,7 +43,8 @@ fn accepted_round_advances_the_root_and_pays_after_the_fraud_window() {
         vote_and_tally(id, &[P, P, P]);
         let t = Tasks::<Test>::get(task).unwrap();
         assert_eq!(t.state_root, c.final_root);
-        assert_eq!((t.round, t.steps_done, t.root_set_at), (1, 6, System::block_number()));
+        let submitted_at = Submissions::<Test>::get(id).unwrap().submitted_at;
+        assert_eq!((t.round, t.steps_done, t.root_set_at), (1, 6, submitted_at), "public since its submission");
         // Nobody is paid at acceptance: the verifiers stay at risk through the fraud window.
         for (v, b) in verifiers.iter().zip(&before) {
             assert_eq!(Balances::free_balance(v), *b);
@@ -177,11 +178,14 @@ fn fraud_inside_the_window_overturns_and_voids_rounds_built_on_it() {
         assert_ok!(Pogo::report_fraud(RuntimeOrigin::signed(REPORTER), id, Box::new(b.fraud_proof(&trace, 0, 0).unwrap())));
         let t = Tasks::<Test>::get(task).unwrap();
         assert_eq!((t.state_root, t.round, t.steps_done), (initial_root(), 0, 0));
-        assert_eq!(t.root_set_at, System::block_number(), "the reverted root counts as set now");
+        assert_eq!(t.root_set_at, 2, "the reverted root is public since the task's creation");
+        // the round built on the overturned root is stale: removed when next advanced
+        assert!(Submissions::<Test>::get(id2).is_some());
+        assert_ok!(Pogo::advance(RuntimeOrigin::signed(REPORTER), id2));
         assert!(Submissions::<Test>::get(id2).is_none());
         assert_eq!(MinerBonds::<Test>::get(MINER2).unwrap().at_risk, 0, "voided miner keeps its bond");
         assert_eq!(Pogo::held(HoldReason::SubmissionDeposit, &MINER2), 0);
-        assert!(pogo_events().contains(&Event::RoundVoided { submission: id2, task }));
+        assert!(pogo_events().contains(&Event::RoundStale { submission: id2, task }));
         assert!(pogo_events().contains(&Event::StateRootReverted { task, state_root: initial_root() }));
         // the accepted round was wrong: its positive voters lose 2% each, to the treasury with the bond
         for v in verifiers {
@@ -326,6 +330,9 @@ fn other_rounds_on_the_old_base_become_stale() {
         assert_ok!(Pogo::submit_round(RuntimeOrigin::signed(MINER2), task, c2, locator()));
         fix_challenge(id);
         vote_and_tally(id, &[P, P, P]);
+        // stale from now on; removed (bond released) by its own advance, whoever calls it
+        assert!(Pogo::is_due(id2, &Submissions::<Test>::get(id2).unwrap()));
+        assert_ok!(Pogo::advance(RuntimeOrigin::signed(REPORTER), id2));
         assert!(Submissions::<Test>::get(id2).is_none());
         assert!(pogo_events().contains(&Event::RoundStale { submission: id2, task }));
         assert_eq!(MinerBonds::<Test>::get(MINER2).unwrap().at_risk, 0);

@@ -195,6 +195,8 @@ fn accepting_a_round_marks_the_others_on_the_old_base_stale() {
         let miner2_free = Balances::free_balance(MINER2);
 
         accept(a);
+        // b is stale now: its own advance removes it (no pay, no slash)
+        assert_ok!(Pogo::advance(signed(REPORTER), b));
 
         assert!(pogo_events().contains(&Event::RoundStale { submission: b, task }));
         assert!(Submissions::<Test>::get(b).is_none());
@@ -242,6 +244,7 @@ fn rounds_built_on_the_accepted_root_are_not_stale() {
         let x = submit(MINER2, task, &c1);
         let y = submit(MINER2, task, &c2);
         accept(x);
+        assert_ok!(Pogo::advance(signed(REPORTER), y));
         assert!(pogo_events().contains(&Event::RoundStale { submission: y, task }));
         assert!(matches!(Submissions::<Test>::get(a).unwrap().phase, Phase::Accepted(_)));
         assert!(matches!(Submissions::<Test>::get(x).unwrap().phase, Phase::Accepted(_)));
@@ -286,7 +289,9 @@ fn fraud_on_a_later_round_keeps_the_earlier_accepted_round() {
         let t = Tasks::<Test>::get(task).unwrap();
         assert_eq!((t.state_root, t.round, t.steps_done), (c0.final_root, 1, 6));
         assert!(pogo_events().contains(&Event::StateRootReverted { task, state_root: c0.final_root }));
-        assert!(pogo_events().contains(&Event::RoundVoided { submission: c, task }));
+        // round 2 (not accepted, on b's root) is stale: removed when advanced
+        assert_ok!(Pogo::advance(signed(REPORTER), c));
+        assert!(pogo_events().contains(&Event::RoundStale { submission: c, task }));
         assert!(!pogo_events().contains(&Event::RoundVoided { submission: a, task }));
         assert_eq!(Submissions::<Test>::get(a).unwrap().phase, Phase::Accepted(a_final_at));
         assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().at_risk, 2_000, "round 0's bond stays at risk");
@@ -315,6 +320,9 @@ fn fraud_on_an_earlier_round_voids_the_accepted_rounds_built_on_it() {
         let miner2_free = Balances::free_balance(MINER2);
 
         assert_ok!(Pogo::report_fraud(signed(REPORTER), a, Box::new(b0.fraud_proof(&t0, 0, 0).unwrap())));
+        // round 1, accepted on the overturned root, is marked voided and removed by its next advance
+        assert_eq!(Submissions::<Test>::get(b).unwrap().phase, Phase::Voided);
+        assert_ok!(Pogo::advance(signed(REPORTER), b));
 
         let t = Tasks::<Test>::get(task).unwrap();
         assert_eq!((t.state_root, t.round, t.steps_done, t.pending, t.committed), (initial_root(), 0, 0, 0, 0));

@@ -19,10 +19,10 @@ fn advanced(id: SubmissionId) -> Weight {
     info.actual_weight.expect("advance reports its actual weight")
 }
 
-/// What a tally-like step of a submission with `a` assigned verifiers and `others` other pending rounds
-/// of its task charges: the heavier of accepting (and marking the others stale) and rejecting.
-fn tally(a: u32, others: u32) -> Weight {
-    W::advance_tally(a, others).max(W::advance_reject(a))
+/// What a tally-like step of a submission with `a` assigned verifiers charges: the heavier of accepting
+/// and rejecting (other rounds of the task do not matter: stale ones are removed by their own advance).
+fn tally(a: u32, _others: u32) -> Weight {
+    W::advance_tally(a).max(W::advance_reject(a))
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn advance_charges_the_branch_it_took_never_more_than_declared() {
 fn an_escalation_charges_the_tally_and_then_a_second_challenge() {
     test(|| {
         let (task, id, _b, _c, _t) = submitted(None);
-        // another round on the same base: the tally is priced with it as a round to mark stale
+        // another round on the same base: it changes nothing in the price of the tally
         let (_b2, c2, _t2) = first_round(1, None);
         assert_ok!(Pogo::submit_round(RuntimeOrigin::signed(MINER2), task, c2, locator()));
         fix_challenge(id);
