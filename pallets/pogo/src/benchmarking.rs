@@ -236,6 +236,25 @@ fn vote_all<T: Config>(id: SubmissionId, verdict: Verdict) {
     }
 }
 
+/// Two thirds (rounded up) of the verifiers assigned at the current level commit and reveal `verdict`;
+/// the rest stay silent. The commit window is waited out; the reveal is left open.
+fn vote_two_thirds<T: Config>(id: SubmissionId, verdict: Verdict) {
+    let sub = Submissions::<T>::get(id).unwrap();
+    let who: Vec<T::AccountId> =
+        sub.assigned.iter().filter(|x| x.level == sub.level).map(|x| x.who.clone()).collect();
+    let voting = (who.len() * 2).div_ceil(3);
+    for (i, w) in who.iter().take(voting).enumerate() {
+        let h = verdict_commitment(id, &w.encode(), &verdict, &salt(i));
+        Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
+    }
+    let Phase::Committing(until) = Submissions::<T>::get(id).unwrap().phase else { panic!("not committing") };
+    frame_system::Pallet::<T>::set_block_number(until + 1u32.into());
+    Pogo::<T>::do_advance(id).unwrap();
+    for (i, w) in who.iter().take(voting).enumerate() {
+        Pogo::<T>::reveal_verdict(RawOrigin::Signed(w.clone()).into(), id, verdict, salt(i)).unwrap();
+    }
+}
+
 /// Overrides the task's level-0 and level-1 set sizes (beyond what `create_task` allows, an upper bound
 /// of every valid task).
 fn set_sizes<T: Config>(task: TaskId, verifiers: u32, escalation: u32) {
@@ -456,20 +475,7 @@ mod benchmarks {
         <T as Config>::BenchmarkHelper::set_relay_randomness(epoch, [11; 32]);
         Pogo::<T>::record_epoch_randomness();
         Pogo::<T>::do_advance(id).unwrap(); // draws level 1
-        let sub = Submissions::<T>::get(id).unwrap();
-        let level1: Vec<T::AccountId> = sub.assigned.iter().filter(|x| x.level == 1).map(|x| x.who.clone()).collect();
-        let voting = (level1.len() * 2).div_ceil(3);
-        let verdict = Verdict::Negative(pogo_primitives::NegativeReason::InconsistentUpdate);
-        for (i, w) in level1.iter().take(voting).enumerate() {
-            let h = verdict_commitment(id, &w.encode(), &verdict, &salt(i));
-            Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
-        }
-        let Phase::Committing(until) = Submissions::<T>::get(id).unwrap().phase else { panic!("not committing") };
-        frame_system::Pallet::<T>::set_block_number(until + 1u32.into());
-        Pogo::<T>::do_advance(id).unwrap();
-        for (i, w) in level1.iter().take(voting).enumerate() {
-            Pogo::<T>::reveal_verdict(RawOrigin::Signed(w.clone()).into(), id, verdict, salt(i)).unwrap();
-        }
+        vote_two_thirds::<T>(id, Verdict::Negative(pogo_primitives::NegativeReason::InconsistentUpdate));
         let caller = funded::<T>("caller", 0);
         #[extrinsic_call]
         advance(RawOrigin::Signed(caller), id);
@@ -489,18 +495,7 @@ mod benchmarks {
         let (_, c, _) = round(&spec, 0, false);
         let (_, id) = submit_as::<T>(task, 0, c);
         fix_challenge::<T>(id);
-        let who: Vec<T::AccountId> = Submissions::<T>::get(id).unwrap().assigned.iter().map(|x| x.who.clone()).collect();
-        let voting = (who.len() * 2).div_ceil(3);
-        for (i, w) in who.iter().take(voting).enumerate() {
-            let h = verdict_commitment(id, &w.encode(), &Verdict::Positive, &salt(i));
-            Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
-        }
-        let Phase::Committing(until) = Submissions::<T>::get(id).unwrap().phase else { panic!("not committing") };
-        frame_system::Pallet::<T>::set_block_number(until + 1u32.into());
-        Pogo::<T>::do_advance(id).unwrap();
-        for (i, w) in who.iter().take(voting).enumerate() {
-            Pogo::<T>::reveal_verdict(RawOrigin::Signed(w.clone()).into(), id, Verdict::Positive, salt(i)).unwrap();
-        }
+        vote_two_thirds::<T>(id, Verdict::Positive);
         let Phase::Revealing(until) = Submissions::<T>::get(id).unwrap().phase else { panic!("not revealing") };
         frame_system::Pallet::<T>::set_block_number(until + 1u32.into());
         Pogo::<T>::do_advance(id).unwrap();

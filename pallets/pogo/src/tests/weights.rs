@@ -97,9 +97,82 @@ fn report_fraud_charges_its_task_and_no_fee() {
         assert_ok!(Pogo::submit_round(RuntimeOrigin::signed(MINER2), task, c2, locator()));
         let info = Pogo::report_fraud(RuntimeOrigin::signed(REPORTER), id, Box::new(b.fraud_proof(&trace, 1, 1).unwrap()))
             .expect("the proof shows fraud");
-        // the task's checkpoint interval (3) and its one other pending round
-        assert_eq!(info.actual_weight, Some(W::report_fraud(3, 1)));
-        assert!(declared.all_gte(W::report_fraud(3, 1)));
+        // the longest replay (see `report_fraud_weight`) and its one other pending round
+        assert_eq!(info.actual_weight, Some(W::report_fraud(max_interval, 1)));
+        assert!(declared.all_gte(W::report_fraud(max_interval, 1)));
         assert_eq!(info.pays_fee, Pays::No);
     });
+}
+
+/// Runs `call` on a trie-backed state (everything before it committed to the backend) and returns the
+/// size of the storage proof it produced: the proof of validity the call really needs.
+fn measured_proof_size(ext: &mut polkadot_sdk::sp_io::TestExternalities, call: impl FnOnce()) -> u64 {
+    use codec::Encode;
+    // A new block: the events of the set-up are gone (appending to them would read them all).
+    ext.execute_with(System::reset_events);
+    ext.commit_all().expect("committed to the backend");
+    let (_, proof) = ext.execute_and_prove(call);
+    proof.encoded_size() as u64
+}
+
+/// The proof `submit_round` needs with `dust` verifier ledgers below `MinVerifierBond` (outside the
+/// registry) next to the registered verifiers.
+fn submit_round_proof_with_dust_ledgers(dust: u64) -> u64 {
+    let mut ext = new_test_ext();
+    let (task, c) = ext.execute_with(|| {
+        use frame_support::traits::fungible::Mutate;
+        for who in 1_000..1_000 + dust {
+            Balances::set_balance(&who, 1_000);
+            assert_ok!(Pogo::bond(RuntimeOrigin::signed(who), Role::Verifier, 100));
+            assert_ok!(Pogo::unbond(RuntimeOrigin::signed(who), Role::Verifier, 99));
+        }
+        let task = bonded_task();
+        (task, first_round(0, None).1)
+    });
+    measured_proof_size(&mut ext, || {
+        assert_ok!(Pogo::submit_round(RuntimeOrigin::signed(MINER), task, c, locator()));
+    })
+}
+
+#[test]
+fn submit_round_reads_the_registry_not_every_ledger() {
+    // The snapshot copies the registry: 400 more ledgers only deepen the trie a little (a few hundred
+    // bytes of branch nodes), where reading each would add at least its key and value (> 100 bytes each).
+    let clean = submit_round_proof_with_dust_ledgers(0);
+    let dusty = submit_round_proof_with_dust_ledgers(400);
+    assert!(dusty < clean + 400 * 32, "proof of submit_round: {clean} bytes, with 400 dust ledgers {dusty}");
+}
+
+#[test]
+fn report_fraud_on_an_accepted_round_with_rounds_on_top_fits_its_declared_proof() {
+    let mut ext = new_test_ext();
+    let (id, proof, others) = ext.execute_with(|| {
+        let (task, id, b, c, trace) = submitted(Some((4, 300)));
+        fix_challenge(id);
+        vote_and_tally(id, &[Some(Verdict::Positive); 3]);
+        // the other pending rounds of the task: accepted rounds on top, to be marked voided
+        let mut others = 0;
+        for (seed, miner) in [(1usize, MINER2), (2, MINER2), (3, MINER)] {
+            if PendingByTask::<Test>::get(task).is_full() {
+                break;
+            }
+            let (_, next, _) = build_round(b.weights().to_vec(), b.slots().to_vec(), 7, seed, None);
+            let next = pogo_primitives::RoundCommitment { base_root: c.final_root, ..next };
+            let other = NextSubmissionId::<Test>::get();
+            assert_ok!(Pogo::submit_round(RuntimeOrigin::signed(miner), task, next, locator()));
+            Submissions::<Test>::mutate(other, |s| {
+                if let Some(s) = s {
+                    s.phase = Phase::Accepted(System::block_number() + 20);
+                    s.round = 1 + seed as u32;
+                }
+            });
+            others += 1;
+        }
+        (id, b.fraud_proof(&trace, 1, 1).unwrap(), others)
+    });
+    let measured = measured_proof_size(&mut ext, || {
+        assert_ok!(Pogo::report_fraud(RuntimeOrigin::signed(REPORTER), id, Box::new(proof)));
+    });
+    let declared = W::report_fraud(3, others).proof_size();
+    assert!(measured <= declared, "report_fraud needed a proof of {measured} bytes, declared {declared}");
 }
