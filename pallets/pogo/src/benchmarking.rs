@@ -64,7 +64,7 @@ fn fraud_spec<T: Config>(steps: u32, interval: u32) -> TrainingSpec {
     let block = 64u32;
     let (mut lo, mut hi) = (1u32, pogo_primitives::spec::MAX_LEAF_SIZE / block);
     while lo < hi {
-        let mid = (lo + hi + 1) / 2;
+        let mid = (lo + hi).div_ceil(2);
         if fits(mid * block) {
             lo = mid;
         } else {

@@ -248,7 +248,7 @@ fn a_blocking_minority_at_level_1_expires_the_round_and_the_miner_keeps_its_bond
         vote_and_close(id, &[BAD, P, P]);
         fix(id);
         let level1 = assigned(id);
-        let before: Vec<u64> = level1.iter().map(|v| Balances::free_balance(v)).collect();
+        let before: Vec<u64> = level1.iter().map(Balances::free_balance).collect();
         vote_and_close(id, &[BAD, BAD, P, P]);
         assert!(Submissions::<Test>::get(id).is_none());
         assert!(pogo_events().iter().any(|e| matches!(e, Event::RoundExpired { submission, .. } if *submission == id)));
@@ -332,7 +332,7 @@ fn positive_voters_of_a_round_proven_fraudulent_are_slashed_not_paid() {
         let (_, id, b, trace) = setup(Some((4, 300)));
         fix(id);
         let who = assigned(id);
-        let before: Vec<u64> = who.iter().map(|v| Balances::free_balance(v)).collect();
+        let before: Vec<u64> = who.iter().map(Balances::free_balance).collect();
         // Lazy verifiers accept a tampered round.
         vote_and_close(id, &[P, P, P]);
         assert!(matches!(phase(id), Phase::Accepted(_)));
