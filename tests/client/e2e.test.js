@@ -581,7 +581,8 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     assert.ok((await after.query.pogo.submissions(id)).isNone, 'submission removed');
     const stored = (await after.query.pogo.tasks(task)).unwrap();
     assert.equal(stored.stateRoot.toHex(), fx.finalRoot, 'the accepted root stays');
-    assert.equal(stored.escrow.toBigInt(), escrowBefore - reward, 'reward paid from the escrow');
+    const verifierPay = taskParams().verifierPay;
+    assert.equal(stored.escrow.toBigInt(), escrowBefore - reward - 3n * verifierPay, 'reward and verifier pay from the escrow');
     const freeAfter = (await after.query.system.account(bob.address)).data.free.toBigInt();
     // Bob also gets the submission deposit back; nobody sent a transaction for this.
     assert.ok(freeAfter >= freeBefore + reward, `Bob's free balance grew by the reward (${freeBefore} -> ${freeAfter})`);
