@@ -16,7 +16,7 @@
 //!   [`RoundBuilder`] from its initial state with deterministic gradients. `commitment` is that round;
 //!   `badCommitment` is a real round built from a different state, so its `base_root` is not the task's
 //!   root; `fraudProof` is the builder's proof for leaf 0, segment 0 of the honest round, which decodes
-//!   and opens correctly but shows no inconsistency (the pallet answers `InvalidFraudProof`).
+//!   and opens correctly but shows no inconsistency (the pallet answers `FraudProofShowsNoFraud`).
 //! * `verdict`: `verdict_commitment(submission, SCALE(account), verdict, salt)` for an `AccountId32`
 //!   (its SCALE encoding is its 32 raw bytes) and the verdict's SCALE encoding. `<verdict>` is one of
 //!   `positive`, `bad-gradient:<step>`, `inconsistent`, `no-progress`, `unavailable`.
