@@ -186,9 +186,25 @@ fn submit_as<T: Config>(task: TaskId, index: u32, commitment: RoundCommitment) -
     (miner, id)
 }
 
+/// A task of the small spec whose levels draw `level0` and `level1` verifiers from `registered` bonded
+/// ones, and one submitted round (`tamper`: a cheating miner's). Returns (task, submission).
+fn task_with_submission<T: Config>(level0: u32, level1: u32, registered: u32, tamper: bool) -> (TaskId, SubmissionId) {
+    start_relay::<T>();
+    let spec = base_spec(16, 4);
+    let (_, task) = new_task::<T>(spec, params::<T>(1, 2));
+    set_sizes::<T>(task, level0, level1);
+    verifiers::<T>(registered);
+    let (_, c, _) = round(&spec, 0, tamper);
+    let (_, id) = submit_as::<T>(task, 0, c);
+    (task, id)
+}
+
+/// Records the randomness of the epoch that fixes the current level's challenge and draws its verifiers.
 fn fix_challenge<T: Config>(id: SubmissionId) {
-    let epoch = Submissions::<T>::get(id).unwrap().relay_epoch + T::ChallengeEpochDelay::get();
-    <T as Config>::BenchmarkHelper::set_relay_randomness(epoch, [9; 32]);
+    let sub = Submissions::<T>::get(id).unwrap();
+    let from = if sub.level == 0 { sub.relay_epoch } else { sub.escalated_epoch.unwrap() };
+    let epoch = from + T::ChallengeEpochDelay::get();
+    <T as Config>::BenchmarkHelper::set_relay_randomness(epoch, [9 + sub.level; 32]);
     Pogo::<T>::record_epoch_randomness();
     Pogo::<T>::do_advance(id).unwrap();
 }
@@ -461,20 +477,11 @@ mod benchmarks {
     #[benchmark]
     fn advance_reject(a: Linear<3, 32>) {
         let a = a.min(T::MaxAssigned::get()).max(3);
-        start_relay::<T>();
-        let spec = base_spec(16, 4);
-        let (_, task) = new_task::<T>(spec, params::<T>(1, 2));
-        set_sizes::<T>(task, 1, a - 1);
-        verifiers::<T>(a);
-        let (_, c, _) = round(&spec, 0, true);
-        let (_, id) = submit_as::<T>(task, 0, c);
+        let (_, id) = task_with_submission::<T>(1, a - 1, a, true);
         fix_challenge::<T>(id);
         vote_all::<T>(id, Verdict::Negative(pogo_primitives::NegativeReason::InconsistentUpdate));
         Pogo::<T>::do_advance(id).unwrap(); // escalates
-        let epoch = Submissions::<T>::get(id).unwrap().escalated_epoch.unwrap() + T::ChallengeEpochDelay::get();
-        <T as Config>::BenchmarkHelper::set_relay_randomness(epoch, [11; 32]);
-        Pogo::<T>::record_epoch_randomness();
-        Pogo::<T>::do_advance(id).unwrap(); // draws level 1
+        fix_challenge::<T>(id); // draws level 1
         vote_two_thirds::<T>(id, Verdict::Negative(pogo_primitives::NegativeReason::InconsistentUpdate));
         let caller = funded::<T>("caller", 0);
         #[extrinsic_call]
@@ -487,13 +494,7 @@ mod benchmarks {
     #[benchmark]
     fn advance_finalize(a: Linear<1, 32>) {
         let a = a.min(T::MaxAssigned::get());
-        start_relay::<T>();
-        let spec = base_spec(16, 4);
-        let (_, task) = new_task::<T>(spec, params::<T>(1, 2));
-        set_sizes::<T>(task, a, 0);
-        verifiers::<T>(a);
-        let (_, c, _) = round(&spec, 0, false);
-        let (_, id) = submit_as::<T>(task, 0, c);
+        let (_, id) = task_with_submission::<T>(a, 0, a, false);
         fix_challenge::<T>(id);
         vote_two_thirds::<T>(id, Verdict::Positive);
         let Phase::Revealing(until) = Submissions::<T>::get(id).unwrap().phase else { panic!("not revealing") };

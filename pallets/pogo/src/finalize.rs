@@ -80,9 +80,7 @@ impl<T: Config> Pallet<T> {
             Phase::AwaitingChallenge => {
                 // Level 0 waits for randomness from after the submission, level 1 for randomness from
                 // after the escalation: nobody could change the snapshot's stake once it existed.
-                let from = if sub.level == 0 { sub.relay_epoch } else { sub.escalated_epoch.unwrap_or(sub.relay_epoch) };
-                let target = from.saturating_add(T::ChallengeEpochDelay::get());
-                let randomness = match Self::challenge_randomness(target) {
+                let randomness = match Self::challenge_randomness(Self::challenge_epoch(&sub)) {
                     ChallengeRandomness::Ready(r) => r,
                     ChallengeRandomness::NotYet => return Err(Error::<T>::ChallengeNotReady.into()),
                     ChallengeRandomness::Pruned => {
@@ -115,12 +113,7 @@ impl<T: Config> Pallet<T> {
                 }
             },
             Phase::Committing(until) => {
-                let all_committed = sub
-                    .assigned
-                    .iter()
-                    .filter(|a| a.level == sub.level)
-                    .all(|a| Attestations::<T>::contains_key(id, &a.who));
-                ensure!(now > until || all_committed, Error::<T>::TooEarly);
+                ensure!(now > until || Self::all_committed(id, &sub), Error::<T>::TooEarly);
                 actual = Self::tally_weight(&sub);
                 let until = now.saturating_add(task.params.reveal_window);
                 sub.phase = Phase::Revealing(until);
@@ -128,12 +121,7 @@ impl<T: Config> Pallet<T> {
                 Self::deposit_event(Event::RevealStarted { submission: id, until });
             },
             Phase::Revealing(until) => {
-                let all_revealed = sub
-                    .assigned
-                    .iter()
-                    .filter(|a| a.level == sub.level)
-                    .all(|a| Attestations::<T>::get(id, &a.who).is_none_or(|att| att.revealed.is_some()));
-                ensure!(now > until || all_revealed, Error::<T>::TooEarly);
+                ensure!(now > until || Self::all_revealed(id, &sub), Error::<T>::TooEarly);
                 actual = Self::tally_weight(&sub);
                 Self::decide(id, sub, &mut task);
             },
@@ -165,28 +153,35 @@ impl<T: Config> Pallet<T> {
         match sub.phase {
             Phase::Voided => true,
             Phase::AwaitingChallenge => {
-                let from = if sub.level == 0 { sub.relay_epoch } else { sub.escalated_epoch.unwrap_or(sub.relay_epoch) };
-                !matches!(
-                    Self::challenge_randomness(from.saturating_add(T::ChallengeEpochDelay::get())),
-                    ChallengeRandomness::NotYet
-                )
+                !matches!(Self::challenge_randomness(Self::challenge_epoch(sub)), ChallengeRandomness::NotYet)
             },
-            Phase::Committing(until) => {
-                now > until ||
-                    sub.assigned
-                        .iter()
-                        .filter(|a| a.level == sub.level)
-                        .all(|a| Attestations::<T>::contains_key(id, &a.who))
-            },
-            Phase::Revealing(until) => {
-                now > until ||
-                    sub.assigned
-                        .iter()
-                        .filter(|a| a.level == sub.level)
-                        .all(|a| Attestations::<T>::get(id, &a.who).is_none_or(|att| att.revealed.is_some()))
-            },
+            Phase::Committing(until) => now > until || Self::all_committed(id, sub),
+            Phase::Revealing(until) => now > until || Self::all_revealed(id, sub),
             Phase::Accepted(final_at) => now >= final_at,
         }
+    }
+
+    /// The relay epoch whose randomness fixes the challenge of `sub`'s current level: level 0 counts from
+    /// the submission's epoch, level 1 from the escalation's.
+    fn challenge_epoch(sub: &SubmissionOf<T>) -> u64 {
+        let from = if sub.level == 0 { sub.relay_epoch } else { sub.escalated_epoch.unwrap_or(sub.relay_epoch) };
+        from.saturating_add(T::ChallengeEpochDelay::get())
+    }
+
+    /// Whether every verifier assigned at the current level has committed.
+    fn all_committed(id: SubmissionId, sub: &SubmissionOf<T>) -> bool {
+        sub.assigned
+            .iter()
+            .filter(|a| a.level == sub.level)
+            .all(|a| Attestations::<T>::contains_key(id, &a.who))
+    }
+
+    /// Whether every verifier that committed at the current level has revealed.
+    fn all_revealed(id: SubmissionId, sub: &SubmissionOf<T>) -> bool {
+        sub.assigned
+            .iter()
+            .filter(|a| a.level == sub.level)
+            .all(|a| Attestations::<T>::get(id, &a.who).is_none_or(|att| att.revealed.is_some()))
     }
 
     /// Why `sub` can no longer be decided, as the event its removal emits: voided by a fraud proof
