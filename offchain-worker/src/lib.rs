@@ -10,6 +10,7 @@
 //!   update rule from `pogo-primitives`;
 //! - [`torch_settings`]: the libtorch settings the protocol pins for reproducible gradients;
 //! - [`measure`]: the tolerance, quality and overhead measurements behind `docs/worker.md`;
+//! - [`variants`]: honest and cheating recomputations of a step, judged by the tolerance rule;
 //! - [`tasks`]: the default tasks.
 
 pub mod data;
@@ -19,6 +20,7 @@ pub mod model;
 pub mod state_file;
 pub mod tasks;
 pub mod torch_settings;
+pub mod variants;
 
 pub use engine::{Engine, EngineError, Gradient};
 pub use state_file::{ModelState, StateFileError};

@@ -1,84 +1,106 @@
-//! The measurements behind `docs/worker.md`: how far honest recomputations of a gradient disagree in
-//! 4-bit codes (tolerance), what the 4-bit codec costs in gradient fidelity and in training loss
+//! The measurements behind `docs/worker.md`: how honest and cheating recomputations of a gradient fare
+//! under the tolerance rule (tolerance), what the 4-bit codec costs in gradient fidelity and in training loss
 //! (quality), and the plain fp32 baseline those are compared with.
 
-use crate::{engine::Engine, model::Model, EngineError};
+use crate::{engine::Engine, model::Model, variants::judge, EngineError};
 use pogo_primitives::{
     builder::RoundBuilder,
-    quant::{decode, dequantize, quantize},
+    quant::{dequantize, quantize},
     spec::TrainingSpec,
-    tolerance::{Comparison, Tolerance},
+    tolerance::{Comparison, Tolerance, ToleranceError},
     Hash,
 };
 use serde::Serialize;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Tensor};
 
-/// Disagreement between two computations of the same gradient, in the codec's terms.
+/// What the tolerance rule finds when gradient `committed` (quantized, as a miner commits it) is judged
+/// against `recomputed` (the verifier's), plus the raw fp32 differences behind it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Disagreement {
-    /// Codes compared.
+    /// Values compared.
     pub codes: u64,
-    /// Codes off by exactly one.
-    pub off_by_one: u64,
-    /// Codes off by two or more.
-    pub off_by_more: u64,
+    /// Codes that differ from the verifier's rounding but lie within the boundary margin.
+    pub boundary_flips: u64,
+    /// Values outside the code bound.
+    pub bad_codes: u64,
     /// Blocks compared.
     pub blocks: u64,
-    /// Largest relative difference of two blocks' scales.
-    pub max_scale_error: f64,
+    /// Blocks outside the scale bound.
+    pub bad_scales: u64,
+    /// Largest `|p − c| − 0.5` over the values, at least 0 (code steps past honest rounding).
+    pub worst_code_excess: f64,
+    /// Largest relative difference of two blocks' scales, `|s_c − s_r| / max(s_c, s_r)`.
+    pub worst_scale_error: f64,
+    /// Largest share of a bound used by any value or block (1 = at the bound; `Comparison`).
+    pub worst_bound_use: f64,
+    /// Whether the rule accepts every step.
+    pub passes: bool,
     /// Whether the two fp32 gradients are bit-identical.
     pub bit_identical: bool,
-    /// Largest |a − b| / max|a| over the fp32 values.
-    pub max_value_error: f64,
+    /// Largest `|a − b|` over the values, divided by the step's largest `|a|`.
+    pub max_error_of_step_max: f64,
+    /// Largest `|a − b|` in a block divided by that block's largest `|a|`, over the blocks.
+    pub max_error_of_block_max: f64,
 }
 
 impl Disagreement {
-    /// Codes off by one, in parts per million.
-    pub fn off_by_one_ppm(&self) -> f64 {
-        self.off_by_one as f64 * 1e6 / self.codes.max(1) as f64
+    /// An empty record that [`Disagreement::merge`] accumulates into.
+    pub fn empty() -> Self {
+        Self { passes: true, bit_identical: true, ..Default::default() }
     }
 
-    /// Codes off by more, in parts per million.
-    pub fn off_by_more_ppm(&self) -> f64 {
-        self.off_by_more as f64 * 1e6 / self.codes.max(1) as f64
+    /// The rule's findings alone (no fp32 differences; `bit_identical` false).
+    pub fn of(c: &Comparison) -> Self {
+        Self {
+            codes: c.codes,
+            boundary_flips: c.boundary_flips,
+            bad_codes: c.bad_codes,
+            blocks: c.blocks,
+            bad_scales: c.bad_scales,
+            worst_code_excess: c.worst_code_excess,
+            worst_scale_error: c.worst_scale_error,
+            worst_bound_use: c.worst_bound_use,
+            passes: c.passes(),
+            ..Default::default()
+        }
     }
 
-    /// Adds another comparison's counts.
+    /// Adds another step's findings.
     pub fn merge(&mut self, o: &Disagreement) {
         self.codes += o.codes;
-        self.off_by_one += o.off_by_one;
-        self.off_by_more += o.off_by_more;
+        self.boundary_flips += o.boundary_flips;
+        self.bad_codes += o.bad_codes;
         self.blocks += o.blocks;
-        self.max_scale_error = self.max_scale_error.max(o.max_scale_error);
+        self.bad_scales += o.bad_scales;
+        self.worst_code_excess = self.worst_code_excess.max(o.worst_code_excess);
+        self.worst_scale_error = self.worst_scale_error.max(o.worst_scale_error);
+        self.worst_bound_use = self.worst_bound_use.max(o.worst_bound_use);
+        self.passes &= o.passes;
         self.bit_identical &= o.bit_identical;
-        self.max_value_error = self.max_value_error.max(o.max_value_error);
+        self.max_error_of_step_max = self.max_error_of_step_max.max(o.max_error_of_step_max);
+        self.max_error_of_block_max = self.max_error_of_block_max.max(o.max_error_of_block_max);
     }
 }
 
-/// Compares gradient `b` with `a` as the protocol would: `a` quantized as the committed leaf, `b`
-/// re-quantized by the verifier, block by block (`block` values per scale).
-pub fn compare(a: &[f32], b: &[f32], block: usize) -> Result<Disagreement, pogo_primitives::quant::QuantError> {
-    let committed = quantize(a, block)?;
-    let c = Comparison::of_leaf(&committed, b, block, &Tolerance::DEFAULT)?;
-    let ours = quantize(b, block)?;
-    let (x, y) = (decode(&committed, a.len(), block)?, decode(&ours, b.len(), block)?);
-    let mut max_scale_error = 0.0f64;
-    for (p, q) in x.iter().zip(&y) {
-        let (sa, sb) = (f64::from(p.scale), f64::from(q.scale));
-        if sa.max(sb) > 0.0 {
-            max_scale_error = max_scale_error.max((sa - sb).abs() / sa.max(sb));
+/// Judges `committed` against `recomputed` with the protocol's rule (`spec`'s leaves and blocks) and
+/// records the raw differences.
+pub fn compare(spec: &TrainingSpec, committed: &[f32], recomputed: &[f32], tolerance: &Tolerance) -> Result<Disagreement, ToleranceError> {
+    let c = judge(spec, committed, recomputed, tolerance)?;
+    let block = spec.codec_block as usize;
+    let peak = committed.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+    let err = |a: &[f32], b: &[f32]| a.iter().zip(b).fold(0.0f64, |m, (p, q)| m.max(f64::from((p - q).abs())));
+    let mut per_block = 0.0f64;
+    for (a, b) in committed.chunks(block).zip(recomputed.chunks(block)) {
+        let m = a.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
+        if m > 0.0 {
+            per_block = per_block.max(err(a, b) / m);
         }
     }
-    let peak = a.iter().fold(0.0f32, |m, v| m.max(v.abs())) as f64;
-    let max_value_error = a.iter().zip(b).fold(0.0f64, |m, (p, q)| m.max(f64::from((p - q).abs()))) / peak.max(f64::MIN_POSITIVE);
     Ok(Disagreement {
-        codes: c.codes,
-        off_by_one: c.off_by_one,
-        off_by_more: c.off_by_more,
-        blocks: c.blocks,
-        max_scale_error,
-        bit_identical: a.iter().zip(b).all(|(p, q)| p.to_bits() == q.to_bits()),
-        max_value_error,
+        bit_identical: committed.iter().zip(recomputed).all(|(p, q)| p.to_bits() == q.to_bits()),
+        max_error_of_step_max: err(committed, recomputed) / peak.max(f64::MIN_POSITIVE),
+        max_error_of_block_max: per_block,
+        ..Disagreement::of(&c)
     })
 }
 

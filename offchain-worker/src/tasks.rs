@@ -2,9 +2,15 @@
 
 use crate::{
     data::{self, DataError, Dataset},
-    model::{Gpt, GptConfig, Mlp, MlpConfig, Model},
+    model::{
+        descriptor::{describe, gpt_architecture, mlp_architecture},
+        Gpt, GptConfig, Mlp, MlpConfig, Model,
+    },
 };
-use pogo_primitives::spec::{LrSchedule, TrainingSpec, UpdateRule};
+use pogo_primitives::{
+    spec::{LrSchedule, TrainingSpec, UpdateRule},
+    ModelDescriptor,
+};
 use std::path::Path;
 
 /// AdamW as the default tasks use it (β = 0.9/0.999, ε = 1e-8, weight decay 0.01).
@@ -15,9 +21,20 @@ pub const ADAMW: UpdateRule = UpdateRule::AdamW {
     weight_decay: 0x3c23_d70a, // 0.01
 };
 
-/// A spec for `model` on `data`: leaves of 4,096 parameters, codec blocks of 64, gradient clipping at 1.
-pub fn spec_for(model: &dyn Model, data: &Dataset, lr: f32, batch_size: u32, steps_per_round: u32, checkpoint_interval: u32) -> TrainingSpec {
+/// A spec for `model` (committed by `descriptor`) on `data`: leaves of 4,096 parameters, codec blocks of
+/// 64, gradient clipping at 1.
+#[allow(clippy::too_many_arguments)]
+pub fn spec_for(
+    model: &dyn Model,
+    descriptor: &ModelDescriptor,
+    data: &Dataset,
+    lr: f32,
+    batch_size: u32,
+    steps_per_round: u32,
+    checkpoint_interval: u32,
+) -> TrainingSpec {
     TrainingSpec {
+        model: descriptor.hash(),
         param_count: model.layout().len() as u64,
         leaf_size: 4096,
         codec_block: 64,
@@ -32,12 +49,22 @@ pub fn spec_for(model: &dyn Model, data: &Dataset, lr: f32, batch_size: u32, ste
     }
 }
 
+/// The descriptor of the digits task's model.
+pub fn digits_model() -> ModelDescriptor {
+    describe(&Mlp::new(MlpConfig::DIGITS), &mlp_architecture(&MlpConfig::DIGITS))
+}
+
+/// The descriptor of the language-model task's model of `config`.
+pub fn text_model(config: GptConfig) -> ModelDescriptor {
+    describe(&Gpt::new(config), &gpt_architecture(&config))
+}
+
 /// The digits classifier task: `MlpConfig::DIGITS` on scikit-learn's digits, AdamW lr 3e-3, batch 32,
 /// rounds of 20 steps with checkpoints every 5.
 pub fn digits_task(csv: Option<&Path>) -> Result<(Mlp, Dataset, TrainingSpec), DataError> {
     let data = data::digits(csv)?;
     let model = Mlp::new(MlpConfig::DIGITS);
-    let spec = spec_for(&model, &data, 3e-3, 32, 20, 5);
+    let spec = spec_for(&model, &digits_model(), &data, 3e-3, 32, 20, 5);
     Ok((model, data, spec))
 }
 
@@ -46,7 +73,7 @@ pub fn digits_task(csv: Option<&Path>) -> Result<(Mlp, Dataset, TrainingSpec), D
 pub fn text_task(corpus: Option<&Path>, config: GptConfig) -> Result<(Gpt, Dataset, TrainingSpec), DataError> {
     let data = data::text_corpus(corpus, config.context)?;
     let model = Gpt::new(config);
-    let spec = spec_for(&model, &data, 1e-3, 16, 20, 5);
+    let spec = spec_for(&model, &text_model(config), &data, 1e-3, 16, 20, 5);
     Ok((model, data, spec))
 }
 

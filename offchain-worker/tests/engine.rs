@@ -7,12 +7,12 @@ use pogo_primitives::{
     builder::RoundBuilder,
     quant::quantize,
     seed::batch,
-    tolerance::{Comparison, Tolerance},
+    tolerance::Tolerance,
 };
 use pogo_worker::{
     data::{self, DataError},
     model::{BatchError, Gpt, GptConfig, Mlp, MlpConfig, Model},
-    pin_torch_settings, tasks, Engine, EngineError, ModelState, StateFileError, TorchSettings,
+    pin_torch_settings, tasks, variants, Engine, EngineError, ModelState, StateFileError, TorchSettings,
 };
 use std::sync::{Mutex, MutexGuard};
 use tch::Device;
@@ -118,7 +118,7 @@ fn a_round_trains_and_a_verifier_recomputes_its_steps_within_tolerance() {
     for s in 0..spec.steps_per_round {
         states.push(miner.weights().to_vec());
         let g = e.step_gradient(miner.weights(), &[2; 32], s).unwrap();
-        codes.push(quantize(&g.values, spec.codec_block as usize).unwrap());
+        codes.push(variants::commit(&spec, &g.values).unwrap());
         records.push(miner.step(&g.values, g.loss).unwrap());
     }
     // The engine's own step is the same step.
@@ -131,9 +131,9 @@ fn a_round_trains_and_a_verifier_recomputes_its_steps_within_tolerance() {
     let v = digits_engine();
     for s in [0usize, 7, 19] {
         let g = v.step_gradient(&states[s], &[2; 32], s as u32).unwrap();
-        let c = Comparison::of_leaf(&codes[s], &g.values, 64, &Tolerance::DEFAULT).unwrap();
-        assert!(c.passes(&Tolerance::DEFAULT));
-        assert_eq!((c.off_by_one, c.off_by_more, c.bad_scales), (0, 0, 0), "CPU recomputation is exact");
+        let c = variants::judge_leaves(&spec, &codes[s], &g.values, &Tolerance::DEFAULT).unwrap();
+        assert!(c.passes(), "{c:?}");
+        assert_eq!((c.boundary_flips, c.bad_codes, c.bad_scales), (0, 0, 0), "CPU recomputation is exact");
         assert_eq!(g.loss.to_bits(), records[s].train_loss);
     }
 }

@@ -100,7 +100,10 @@ pub type TxExtension = cumulus_pallet_weight_reclaim::StorageWeightReclaim<
 pub type UncheckedExtrinsic = generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 
 /// Runtime migrations: pallet-pogo storage v0 -> v1 (runs once, only on a chain at version 0).
-pub type Migrations = (pallet_pogo::migrations::v1::MigrateV0ToV1<Runtime>,);
+pub type Migrations = (
+    pallet_pogo::migrations::v1::MigrateV0ToV1<Runtime>,
+    pallet_pogo::migrations::v2::MigrateV1ToV2<Runtime>,
+);
 
 /// Executive: dispatches to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -71,7 +71,7 @@ fn pogo_weights_fit_in_a_tenth_of_a_block_at_the_configured_maxima() {
     let p = <<Runtime as Config>::MaxPendingPerTask as Get<u32>>::get().saturating_sub(1);
     let c = <Runtime as Config>::MaxCheckpointInterval::get();
     let weights = [
-        ("create_task", PogoWeights::create_task()),
+        ("create_task", PogoWeights::create_task(pogo_primitives::model::MAX_TENSORS)),
         ("top_up", PogoWeights::top_up()),
         ("set_task_status", PogoWeights::set_task_status()),
         ("close_task", PogoWeights::close_task()),

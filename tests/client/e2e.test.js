@@ -168,7 +168,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
 
   test('fixture bytes decode into the metadata types and re-encode identically', () => {
     const { api, fx } = s;
-    const create = api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), 100n * UNIT);
+    const create = api.tx.pogo.createTask(fx.spec, fx.model, taskParams(), fx.initialRoot, dataset(), 100n * UNIT);
     assert.equal(create.method.args[0].toHex(), fx.spec, 'TrainingSpec');
     assert.equal(create.method.args[0].toJSON().paramCount, 600);
     assert.equal(create.method.args[2].toHex(), fx.initialRoot, 'initial root');
@@ -224,14 +224,14 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       holds: await at.query.balances.holds(alice.address),
     });
     await expectRejected({
-      tx: api.tx.pogo.createTask(fx.spec, taskParams({ verifiers: 0 }), fx.initialRoot, dataset(), 100n * UNIT),
+      tx: api.tx.pogo.createTask(fx.spec, fx.model, taskParams({ verifiers: 0 }), fx.initialRoot, dataset(), 100n * UNIT),
       signer: alice,
       error: 'InvalidTaskParams',
       watch,
     });
-    const spec = api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), 0).method.args[0].toJSON();
+    const spec = api.tx.pogo.createTask(fx.spec, fx.model, taskParams(), fx.initialRoot, dataset(), 0).method.args[0].toJSON();
     await expectRejected({
-      tx: api.tx.pogo.createTask({ ...spec, checkpointInterval: 0 }, taskParams(), fx.initialRoot, dataset(), 100n * UNIT),
+      tx: api.tx.pogo.createTask({ ...spec, checkpointInterval: 0 }, fx.model, taskParams(), fx.initialRoot, dataset(), 100n * UNIT),
       signer: alice,
       error: 'SpecRoundShapeInvalid',
       watch,
@@ -246,9 +246,9 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       count: await at.query.pogo.counterForTasks(),
       holds: await at.query.balances.holds(alice.address),
     });
-    const spec = api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), 0).method.args[0].toJSON();
+    const spec = api.tx.pogo.createTask(fx.spec, fx.model, taskParams(), fx.initialRoot, dataset(), 0).method.args[0].toJSON();
     await expectRejected({
-      tx: api.tx.pogo.createTask({ ...spec, paramCount: '18446744073709551615' }, taskParams(), fx.initialRoot, dataset(), 0),
+      tx: api.tx.pogo.createTask({ ...spec, paramCount: '18446744073709551615' }, fx.model, taskParams(), fx.initialRoot, dataset(), 0),
       signer: alice,
       error: 'SpecTooManyParameters',
       watch,
@@ -258,7 +258,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       { steps: 2, leaves: 2, evalExamples: 4294967295 },
     ]) {
       await expectRejected({
-        tx: api.tx.pogo.createTask(fx.spec, taskParams({ samples }), fx.initialRoot, dataset(), 0),
+        tx: api.tx.pogo.createTask(fx.spec, fx.model, taskParams({ samples }), fx.initialRoot, dataset(), 0),
         signer: alice,
         error: 'SampleSizesOutOfRange',
         watch,
@@ -272,7 +272,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
         .filter((h) => h.id.toJSON()?.pogo === 'TaskDeposit')
         .reduce((sum, h) => sum + h.amount.toBigInt(), 0n);
     const before = await held(api);
-    const created = await expectOk(api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), 0), alice);
+    const created = await expectOk(api.tx.pogo.createTask(fx.spec, fx.model, taskParams(), fx.initialRoot, dataset(), 0), alice);
     const id = theEvent(created, 'TaskCreated').task.toNumber();
     assert.equal(await held(await api.at(created.blockHash)), before + deposit, 'the deposit is held');
     const closed = await expectOk(api.tx.pogo.closeTask(id), alice);
@@ -286,7 +286,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
   test('Alice creates a task from the fixture spec and initial root', async () => {
     const { api, alice, fx } = s;
     const escrow = 100n * UNIT;
-    const result = await expectOk(api.tx.pogo.createTask(fx.spec, taskParams(), fx.initialRoot, dataset(), escrow), alice);
+    const result = await expectOk(api.tx.pogo.createTask(fx.spec, fx.model, taskParams(), fx.initialRoot, dataset(), escrow), alice);
     const ev = theEvent(result, 'TaskCreated');
     s.task = ev.task.toNumber();
     assert.equal(ev.owner.toHex(), hex32(alice));
@@ -302,7 +302,29 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     assert.equal(view.stateRoot.toHex(), fx.initialRoot);
     assert.equal(view.round.toNumber(), 0);
     assert.equal(view.locator.toUtf8(), LOCATOR);
-    note(`task ${s.task} created by Alice, escrow ${escrow / UNIT} UNIT, root ${fx.initialRoot}`);
+    // The model it trains, readable from metadata alone: names and shapes in flattening order.
+    const model = (await api.query.pogo.taskModels(s.task)).unwrap();
+    assert.equal(model.toHex(), fx.model);
+    assert.equal(model.architecture.toUtf8(), 'mlp {"inputs":16,"hidden":[24],"classes":8}');
+    assert.deepEqual(
+      model.tensors.map((t) => [t.name.toUtf8(), t.shape.map((d) => d.toNumber())]),
+      [['fc0.weight', [24, 16]], ['fc0.bias', [24]], ['fc1.weight', [8, 24]], ['fc1.bias', [8]]],
+    );
+    assert.equal(stored.spec.model.toHex(), fx.modelHash, 'the spec commits the descriptor');
+    note(`task ${s.task} created by Alice, escrow ${escrow / UNIT} UNIT, root ${fx.initialRoot}, model ${model.tensors.length} tensors`);
+  });
+
+  test('createTask with a model the spec does not commit fails with ModelHashMismatch', async () => {
+    const { api, alice, fx } = s;
+    // The same tensors in another order: another flattening, so another model.
+    const model = api.tx.pogo.createTask(fx.spec, fx.model, taskParams(), fx.initialRoot, dataset(), 0).method.args[1].toJSON();
+    const other = { ...model, tensors: [...model.tensors].reverse() };
+    await expectRejected({
+      tx: api.tx.pogo.createTask(fx.spec, other, taskParams(), fx.initialRoot, dataset(), 0),
+      signer: alice,
+      error: 'ModelHashMismatch',
+      watch: async (at) => ({ next: await at.query.pogo.nextTaskId(), holds: await at.query.balances.holds(alice.address) }),
+    });
   });
 
   test('submitRound on a wrong base root fails with WrongBaseRoot', async () => {
@@ -605,7 +627,7 @@ function taskParams(overrides = {}) {
     verifiers: 3,
     escalationVerifiers: 4,
     samples: { steps: 2, leaves: 2, evalExamples: 8 },
-    tolerance: { maxOffByOnePpm: 10_000, maxOffByMorePpm: 1_000, maxScaleErrorPpm: 1_000 },
+    tolerance: { boundaryMarginPpm: 1_000, maxScaleErrorPpm: 50, noiseFloorPpm: 20 },
     minImprovementPpm: 0,
     commitWindow: window,
     revealWindow: window,

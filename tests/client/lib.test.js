@@ -148,7 +148,8 @@ describe('round_fixture output', { skip: fs.existsSync(fixtureBin) ? false : `no
     assert.ok(!fx.badCommitment.startsWith(fx.initialRoot), 'bad commitment has another base root');
     assert.ok(fx.commitment.includes(fx.finalRoot.slice(2)), 'final root inside the commitment');
     assert.ok(isHex(fx.spec) && isHex(fx.fraudProof));
-    assert.equal(fx.spec.slice(0, 18), '0x5802000000000000', 'param_count 600 as u64 LE');
+    assert.equal(fx.spec.slice(0, 66), fx.modelHash, 'the spec starts with the model hash');
+    assert.equal(fx.spec.slice(66, 82), '5802000000000000', 'then param_count 600 as u64 LE');
     assert.equal(fx.stepsPerRound, 6);
     assert.equal(fx.leafCount, 3);
     assert.deepEqual(fixture(fixtureBin, 'task'), fx);

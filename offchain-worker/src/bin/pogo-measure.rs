@@ -1,8 +1,9 @@
 //! `pogo-measure`: the engine's measurements for docs/worker.md.
 //!
 //!   pogo-measure settings                       the pinned libtorch settings, as libtorch reports them
-//!   pogo-measure tolerance [--out FILE.json]    disagreement of honest recomputations (repeats, threads,
-//!                                               batch sizes; CPU vs CUDA when a GPU is present)
+//!   pogo-measure tolerance [--out FILE.json]    the tolerance rule on honest recomputations (threads, batch
+//!                                               split; CUDA when a GPU is present) and cheats (half batch, stale weights, bf16/TF32
+//!                                               weights, rescaling, moved codes)
 //!   pogo-measure quality [--out FILE.json] [--steps N]
 //!                                               codec error on real gradients; loss curves PoGO vs fp32
 //!
@@ -11,9 +12,11 @@
 use pogo_worker::{
     measure::{compare, eval_accuracy, plain_curve, pogo_curve, CodecError, CurvePoint, Disagreement},
     model::{GptConfig, Model},
-    pin_torch_settings, tasks, Engine,
+    pin_torch_settings, tasks,
+    variants::{self, Variant},
+    Engine,
 };
-use pogo_primitives::seed::batch;
+use pogo_primitives::{seed::batch, tolerance::Tolerance};
 use serde::Serialize;
 use std::{error::Error, path::PathBuf};
 use tch::Device;
@@ -25,13 +28,12 @@ struct ToleranceRow {
     model: String,
     params: usize,
     scenario: String,
+    honest: bool,
     batch_size: usize,
     trained_steps: u32,
     samples: usize,
     #[serde(flatten)]
     disagreement: Disagreement,
-    off_by_one_ppm: f64,
-    off_by_more_ppm: f64,
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -69,48 +71,59 @@ fn trained<M: Model>(engine: &Engine<M>, steps: u32) -> Result<Vec<f32>> {
     Ok(b.weights().to_vec())
 }
 
-fn tolerance_rows<M: Model>(engine: &Engine<M>, rows: &mut Vec<ToleranceRow>) -> Result<()> {
-    let block = engine.spec().codec_block as usize;
-    let n = engine.spec().train_examples;
+/// Every variant (honest and cheating) at several states and batch sizes, judged against the verifier's
+/// honest 2-thread recomputation; plus the poisoning attempts on honest codes.
+fn tolerance_rows<M: Model>(engine: &Engine<M>, tolerance: &Tolerance, rows: &mut Vec<ToleranceRow>) -> Result<()> {
+    let spec = *engine.spec();
+    let n = spec.train_examples;
+    let samples = 3u32;
     for trained_steps in [0u32, 20] {
+        let before = trained(engine, trained_steps.saturating_sub(1))?;
         let w = trained(engine, trained_steps)?;
         for batch_size in [8usize, 32, 128] {
-            let mut repeat = Disagreement { bit_identical: true, ..Default::default() };
-            let mut threads = Disagreement { bit_identical: true, ..Default::default() };
-            let mut cuda = Disagreement { bit_identical: true, ..Default::default() };
-            let samples = 4;
+            let mut found: Vec<(String, bool, Disagreement)> = Vec::new();
+            let mut record = |label: String, honest: bool, d: Disagreement| match found.iter_mut().find(|(l, _, _)| *l == label) {
+                Some((_, _, total)) => total.merge(&d),
+                None => {
+                    let mut total = Disagreement::empty();
+                    total.merge(&d);
+                    found.push((label, honest, total));
+                },
+            };
             for s in 0..samples {
                 let idx = batch(&[3; 32], s, batch_size as u32, n);
-                pin_torch_settings(2);
-                let a = engine.gradient_at(&w, &idx)?.values;
-                let b = engine.gradient_at(&w, &idx)?.values;
-                repeat.merge(&compare(&a, &b, block).map_err(|e| format!("{e:?}"))?);
-                pin_torch_settings(1);
-                let c = engine.gradient_at(&w, &idx)?.values;
-                threads.merge(&compare(&a, &c, block).map_err(|e| format!("{e:?}"))?);
-                pin_torch_settings(2);
-                if tch::Cuda::is_available() && engine.device() == Device::Cpu {
-                    let g = engine.gradient_on(Device::Cuda(0), &w, &idx)?.values;
-                    cuda.merge(&compare(&a, &g, block).map_err(|e| format!("{e:?}"))?);
+                let verifier = variants::gradient(engine, Variant::Threads(2), &w, &before, &idx)?;
+                // the same computation again, in this process (a reproducibility check, not a tolerance)
+                let again = variants::gradient(engine, Variant::Threads(2), &w, &before, &idx)?;
+                record("repeat, same process, 2 threads".into(), true, compare(&spec, &again, &verifier, tolerance)?);
+                let cuda = tch::Cuda::is_available().then_some(Variant::Cuda);
+                for v in Variant::HONEST.iter().chain(&cuda).chain(&Variant::CHEATS).filter(|v| **v != Variant::Threads(2)) {
+                    if trained_steps == 0 && *v == Variant::StaleWeights {
+                        continue; // no previous step at the initial state
+                    }
+                    let g = variants::gradient(engine, *v, &w, &before, &idx)?;
+                    record(v.label(), v.is_honest(), compare(&spec, &g, &verifier, tolerance)?);
+                }
+                // poisoning honest codes: free choice (any value, window 0.5) and boundary-only (the margin)
+                for (label, window) in [("cheat: 0.1% of codes moved by one, free choice", 0.5), ("allowed: every code within the margin moved", 1e-3)] {
+                    let limit = if window < 0.5 { usize::MAX } else { (verifier.len() / 1000).max(1) };
+                    let (leaves, moved) = variants::poison(&spec, &verifier, window, limit)?;
+                    let c = variants::judge_leaves(&spec, &leaves, &verifier, tolerance)?;
+                    let d = Disagreement { bit_identical: moved == 0, ..Disagreement::of(&c) };
+                    record(label.into(), window < 0.5, d);
                 }
             }
-            let mut push = |scenario: &str, d: Disagreement| {
+            for (scenario, honest, d) in found {
                 rows.push(ToleranceRow {
                     model: engine.model().name().into(),
                     params: engine.model().layout().len(),
-                    scenario: scenario.into(),
+                    scenario,
+                    honest,
                     batch_size,
                     trained_steps,
                     samples: samples as usize,
-                    off_by_one_ppm: d.off_by_one_ppm(),
-                    off_by_more_ppm: d.off_by_more_ppm(),
                     disagreement: d,
                 });
-            };
-            push("repeat (2 threads, same process)", repeat);
-            push("1 vs 2 CPU threads", threads);
-            if cuda.codes > 0 {
-                push("CPU vs CUDA", cuda);
             }
         }
     }
@@ -163,19 +176,26 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("settings") => write_json(None, &settings),
         Some("tolerance") => {
+            let tolerance = Tolerance::DEFAULT;
             let mut rows = Vec::new();
             let (m, d, s) = tasks::digits_task(None)?;
-            tolerance_rows(&Engine::new(m, d, s, Device::Cpu)?, &mut rows)?;
+            tolerance_rows(&Engine::new(m, d, s, Device::Cpu)?, &tolerance, &mut rows)?;
             let (m, d, s) = tasks::text_task(None, GptConfig::SMALL)?;
-            tolerance_rows(&Engine::new(m, d, s, Device::Cpu)?, &mut rows)?;
+            tolerance_rows(&Engine::new(m, d, s, Device::Cpu)?, &tolerance, &mut rows)?;
             for r in &rows {
+                let d = &r.disagreement;
                 eprintln!(
-                    "{:<10} {:<34} b={:<4} trained={:<3} codes={:<8} off1={:>9.1} ppm off2+={:>7.1} ppm scale={:.2e} identical={}",
-                    r.model, r.scenario, r.batch_size, r.trained_steps, r.disagreement.codes, r.off_by_one_ppm, r.off_by_more_ppm,
-                    r.disagreement.max_scale_error, r.disagreement.bit_identical
+                    "{:<10} {:<48} b={:<4} t={:<3} {} codes={:<8} flips={:<5} bad_codes={:<6} bad_scales={:<5} bound_use={:>8.2e} excess={:>8.2e} scale={:.2e} err/step={:.2e} err/block={:.2e}",
+                    r.model, r.scenario, r.batch_size, r.trained_steps, if d.passes { "PASS" } else { "FAIL" }, d.codes,
+                    d.boundary_flips, d.bad_codes, d.bad_scales, d.worst_bound_use, d.worst_code_excess, d.worst_scale_error,
+                    d.max_error_of_step_max, d.max_error_of_block_max
                 );
             }
-            write_json(arg(&args, "--out"), &serde_json::json!({ "settings": settings, "rows": rows }))
+            write_json(arg(&args, "--out"), &serde_json::json!({ "settings": settings, "tolerance": {
+                "boundary_margin_ppm": tolerance.boundary_margin_ppm,
+                "max_scale_error_ppm": tolerance.max_scale_error_ppm,
+                "noise_floor_ppm": tolerance.noise_floor_ppm,
+            }, "rows": rows }))
         },
         Some("quality") => {
             let steps: u32 = arg(&args, "--steps").map(|s| s.parse()).transpose()?.unwrap_or(200);

@@ -1,6 +1,7 @@
 //! Models as pure functions of the flat parameter vector: `loss(θ, batch)`. Each model declares its
 //! [`Layout`] (the protocol's parameter order) and how records of its data set become a batch.
 
+pub mod descriptor;
 mod gpt;
 mod layout;
 mod mlp;

@@ -55,6 +55,7 @@ fn fraud_spec<T: Config>(steps: u32, interval: u32) -> TrainingSpec {
         let mut s = base_spec(steps, interval);
         s.leaf_size = leaf;
         s.param_count = 2 * u64::from(leaf);
+        s.model = model_of(s.param_count).to_descriptor().hash();
         s
     };
     let fits = |leaf: u32| {
@@ -74,8 +75,14 @@ fn fraud_spec<T: Config>(steps: u32, interval: u32) -> TrainingSpec {
     with_leaf(lo * block)
 }
 
+/// The one-tensor model of `param_count` parameters that the benchmarks' tasks train.
+fn model_of(param_count: u64) -> ModelOf {
+    ModelOf::synthetic(1, param_count, false)
+}
+
 fn base_spec(steps: u32, interval: u32) -> TrainingSpec {
     TrainingSpec {
+        model: model_of(2 * u64::from(DEFAULT_LEAF_SIZE)).to_descriptor().hash(),
         param_count: 2 * u64::from(DEFAULT_LEAF_SIZE),
         leaf_size: DEFAULT_LEAF_SIZE,
         codec_block: 64,
@@ -147,7 +154,9 @@ fn new_task<T: Config>(spec: TrainingSpec, mut params: TaskParamsOf<T>) -> (T::A
     let root = RoundBuilder::new(spec, w, s, 1).unwrap().base_root();
     let escrow = unit::<T>().saturating_mul(100_000u32.into());
     let id = NextTaskId::<T>::get();
-    Pogo::<T>::create_task(RawOrigin::Signed(owner.clone()).into(), spec, params, root, dataset::<T>(), escrow).unwrap();
+    let model = model_of(spec.param_count);
+    Pogo::<T>::create_task(RawOrigin::Signed(owner.clone()).into(), spec, model, params, root, dataset::<T>(), escrow)
+        .unwrap();
     (owner, id)
 }
 
@@ -286,14 +295,19 @@ fn set_sizes<T: Config>(task: TaskId, verifiers: u32, escalation: u32) {
 mod benchmarks {
     use super::*;
 
+    /// `t` tensors, each with a full-length name and full rank, under a full-length architecture
+    /// string: the largest descriptor of its tensor count (validation sorts the names, hashing reads
+    /// every byte, storage writes them).
     #[benchmark]
-    fn create_task() {
-        let spec = base_spec(16, 4);
+    fn create_task(t: Linear<1, { pogo_primitives::model::MAX_TENSORS }>) {
+        let mut spec = base_spec(16, 4);
+        let model = ModelOf::synthetic(t, spec.param_count, true);
+        spec.model = model.to_descriptor().hash();
         let owner = funded::<T>("owner", 0);
         let escrow = unit::<T>().saturating_mul(100_000u32.into());
         #[extrinsic_call]
-        _(RawOrigin::Signed(owner), spec, params::<T>(3, 4), [7; 32], dataset::<T>(), escrow);
-        assert!(Tasks::<T>::contains_key(0));
+        _(RawOrigin::Signed(owner), spec, model, params::<T>(3, 4), [7; 32], dataset::<T>(), escrow);
+        assert!(Tasks::<T>::contains_key(0) && TaskModels::<T>::contains_key(0));
     }
 
     #[benchmark]

@@ -39,9 +39,7 @@ impl<T: Config> Pallet<T> {
                 total <= T::MaxAssigned::get() &&
                 window_ok(params.commit_window) &&
                 window_ok(params.reveal_window) &&
-                params.tolerance.max_off_by_one_ppm <= 1_000_000 &&
-                params.tolerance.max_off_by_more_ppm <= 1_000_000 &&
-                params.tolerance.max_scale_error_ppm <= 1_000_000 &&
+                params.tolerance.is_valid() &&
                 params.min_improvement_ppm <= 1_000_000,
             Error::<T>::InvalidTaskParams
         );
@@ -65,17 +63,28 @@ impl<T: Config> Pallet<T> {
     pub(crate) fn do_create_task(
         owner: T::AccountId,
         spec: TrainingSpec,
+        model: ModelOf,
         params: TaskParamsOf<T>,
         initial_root: Hash,
         dataset: DatasetOf<T>,
         escrow: BalanceOf<T>,
     ) -> DispatchResult {
         Self::validate_task(&spec, &params)?;
+        let descriptor = model.to_descriptor();
+        descriptor.validate(spec.param_count).map_err(|e| {
+            log::debug!(target: LOG_TARGET, "create_task: invalid model descriptor: {e}");
+            Error::<T>::from(e)
+        })?;
+        ensure!(descriptor.hash() == spec.model, Error::<T>::ModelHashMismatch);
         Self::round_cost(&params)?;
         let id = NextTaskId::<T>::get();
         let next = id.checked_add(1).ok_or(Error::<T>::Overflow)?;
-        // The task record is paid for: no free storage, however small the escrow.
-        let deposit = T::TaskDeposit::get();
+        // The task record and its model are paid for: no free storage, however small the escrow.
+        let model_bytes: BalanceOf<T> = u32::try_from(model.encoded_size()).map_err(|_| Error::<T>::Overflow)?.into();
+        let deposit = T::ModelByteDeposit::get()
+            .checked_mul(&model_bytes)
+            .and_then(|d| d.checked_add(&T::TaskDeposit::get()))
+            .ok_or(Error::<T>::Overflow)?;
         Self::hold(HoldReason::TaskDeposit, &owner, deposit)?;
         if !escrow.is_zero() {
             Self::hold(HoldReason::TaskEscrow, &owner, escrow)?;
@@ -97,6 +106,7 @@ impl<T: Config> Pallet<T> {
             deposit,
         };
         Tasks::<T>::insert(id, task);
+        TaskModels::<T>::insert(id, model);
         NextTaskId::<T>::put(next);
         Self::deposit_event(Event::TaskCreated { task: id, owner, state_root: initial_root, escrow });
         Ok(())
@@ -123,6 +133,8 @@ impl<T: Config> Pallet<T> {
         let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
         ensure!(task.owner == who, Error::<T>::NotTaskOwner);
         ensure!(task.status != status, Error::<T>::TaskStatusUnchanged);
+        // Only tasks from before protocol version 2 lack a model (migrations::v2); workers cannot serve them.
+        ensure!(status != TaskStatus::Active || TaskModels::<T>::contains_key(id), Error::<T>::TaskHasNoModel);
         task.status = status;
         Tasks::<T>::insert(id, task);
         Self::deposit_event(Event::TaskStatusChanged { task: id, status });
@@ -136,6 +148,7 @@ impl<T: Config> Pallet<T> {
         let released = Self::release(HoldReason::TaskEscrow, &who, task.escrow);
         Self::release(HoldReason::TaskDeposit, &who, task.deposit);
         Tasks::<T>::remove(id);
+        TaskModels::<T>::remove(id);
         PendingByTask::<T>::remove(id);
         Self::deposit_event(Event::TaskClosed { task: id, released });
         Ok(())

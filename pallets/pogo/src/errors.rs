@@ -2,7 +2,7 @@
 //! says why, in the error polkadot.js shows, not one catch-all variant.
 
 use crate::pallet::{Config, Error};
-use pogo_primitives::{fraud::FraudProofError, spec::SpecError};
+use pogo_primitives::{fraud::FraudProofError, model::ModelError, spec::SpecError};
 
 impl<T: Config> From<SpecError> for Error<T> {
     fn from(e: SpecError) -> Self {
@@ -33,6 +33,19 @@ impl<T: Config> From<FraudProofError> for Error<T> {
             FraudProofError::BadStartLeaf => Error::<T>::FraudProofBadStartLeaf,
             FraudProofError::BadEndLeaf => Error::<T>::FraudProofBadEndLeaf,
             FraudProofError::NoInconsistency => Error::<T>::FraudProofShowsNoFraud,
+        }
+    }
+}
+
+impl<T: Config> From<ModelError> for Error<T> {
+    fn from(e: ModelError) -> Self {
+        match e {
+            ModelError::BadArchitecture => Error::<T>::ModelArchitectureInvalid,
+            ModelError::BadTensorCount |
+            ModelError::BadTensorName { .. } |
+            ModelError::DuplicateTensorName { .. } |
+            ModelError::BadTensorShape { .. } => Error::<T>::ModelTensorsInvalid,
+            ModelError::ParamCountMismatch => Error::<T>::ModelParamCountMismatch,
         }
     }
 }

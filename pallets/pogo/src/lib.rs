@@ -122,13 +122,15 @@ pub mod pallet {
     pub type TaskParamsOf<T> = TaskParams<BalanceOf<T>, BlockNumberFor<T>>;
     /// A submission record.
     pub type SubmissionOf<T> = Submission<T>;
+    /// A task's model descriptor as stored.
+    pub type ModelOf = BoundedModelDescriptor;
     /// A dataset commitment.
     pub type DatasetOf<T> = DatasetCommitment<<T as Config>::MaxLocatorLen>;
     /// A bond ledger.
     pub type LedgerOf<T> = BondLedger<BalanceOf<T>, BlockNumberFor<T>>;
 
     /// The storage layout version (see `migrations`).
-    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+    pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
     #[pallet::pallet]
     #[pallet::storage_version(STORAGE_VERSION)]
@@ -188,6 +190,9 @@ pub mod pallet {
         /// Storage deposit per task, held from the owner until the task is closed.
         #[pallet::constant]
         type TaskDeposit: Get<BalanceOf<Self>>;
+        /// Storage deposit per byte of a task's model descriptor, held with `TaskDeposit`.
+        #[pallet::constant]
+        type ModelByteDeposit: Get<BalanceOf<Self>>;
         /// Smallest verifier bond that is eligible for assignment.
         #[pallet::constant]
         type MinVerifierBond: Get<BalanceOf<Self>>;
@@ -237,6 +242,10 @@ pub mod pallet {
     /// Tasks by id.
     #[pallet::storage]
     pub type Tasks<T: Config> = CountedStorageMap<_, Blake2_128Concat, TaskId, TaskOf<T>>;
+
+    /// The model each task trains (its hash is the task spec's `model`); removed with the task.
+    #[pallet::storage]
+    pub type TaskModels<T: Config> = StorageMap<_, Blake2_128Concat, TaskId, ModelOf>;
 
     /// Unsettled submissions of each task.
     #[pallet::storage]
@@ -392,6 +401,17 @@ pub mod pallet {
         /// Task parameters are invalid: zero verifiers, an escalation set not larger than level 0, more
         /// than `MaxAssigned` in all, a window out of range, or a share above one million ppm.
         InvalidTaskParams,
+        /// The model descriptor's architecture string is empty, too long or not UTF-8.
+        ModelArchitectureInvalid,
+        /// The model descriptor has no tensors, or a tensor with an empty, non-UTF-8 or repeated name,
+        /// or a zero dimension.
+        ModelTensorsInvalid,
+        /// The model descriptor's tensors do not hold exactly the spec's `param_count` parameters.
+        ModelParamCountMismatch,
+        /// The model descriptor does not hash to the spec's `model`.
+        ModelHashMismatch,
+        /// The task has no model descriptor (created before protocol version 2) and cannot be resumed.
+        TaskHasNoModel,
         /// A task's sample sizes are out of range (steps above steps per round, leaves or eval examples
         /// above the protocol's maxima or the model's/data's size).
         SampleSizesOutOfRange,
@@ -510,19 +530,22 @@ pub mod pallet {
 
     #[pallet::call]
     impl<T: Config> Pallet<T> {
-        /// Creates a task with `initial_root` as its model and `escrow` held from the caller.
+        /// Creates a task that trains `model` (whose hash is `spec.model`) from `initial_root`, with
+        /// `escrow` held from the caller and a storage deposit of `TaskDeposit` plus
+        /// `ModelByteDeposit` per byte of the model descriptor.
         #[pallet::call_index(0)]
-        #[pallet::weight(T::WeightInfo::create_task())]
+        #[pallet::weight(T::WeightInfo::create_task(model.tensors.len() as u32))]
         pub fn create_task(
             origin: OriginFor<T>,
             spec: TrainingSpec,
+            model: ModelOf,
             params: TaskParamsOf<T>,
             initial_root: Hash,
             dataset: DatasetOf<T>,
             escrow: BalanceOf<T>,
         ) -> DispatchResult {
             let who = ensure_signed(origin)?;
-            Self::do_create_task(who, spec, params, initial_root, dataset, escrow)
+            Self::do_create_task(who, spec, model, params, initial_root, dataset, escrow)
         }
 
         /// Adds `amount` to a task's escrow (anyone may fund a task; the owner keeps control of it).

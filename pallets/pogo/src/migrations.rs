@@ -1,5 +1,6 @@
-//! Storage migrations. [`v1::MigrateV0ToV1`] is in the runtime's `Migrations`; each version's old types
-//! live in its module so a chain at any earlier version can be brought forward.
+//! Storage migrations. [`v1::MigrateV0ToV1`] and [`v2::MigrateV1ToV2`] are in the runtime's
+//! `Migrations`, in that order; each version's old types live in its module so a chain at any earlier
+//! version can be brought forward.
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -12,7 +13,7 @@ pub mod v1 {
     use super::*;
     use alloc::vec::Vec;
     use frame_system::pallet_prelude::BlockNumberFor;
-    use pogo_primitives::{Hash, RoundCommitment, TrainingSpec};
+    use pogo_primitives::{Hash, RoundCommitment};
     use sp_runtime::{traits::Zero, Saturating};
 
     /// The types of version 0, as they were encoded.
@@ -36,7 +37,7 @@ pub mod v1 {
             /// Owner.
             pub owner: AccountId,
             /// Spec.
-            pub spec: TrainingSpec,
+            pub spec: super::frozen::TrainingSpec,
             /// Params.
             pub params: TaskParams<Balance, BlockNumber>,
             /// Data.
@@ -95,6 +96,93 @@ pub mod v1 {
         }
     }
 
+    /// The types of version 1 that version 2 changed, as they were encoded.
+    pub mod frozen {
+        use super::*;
+        use pogo_primitives::spec::{LrSchedule, UpdateRule};
+
+        /// A training spec of protocol version 1: no model hash.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen)]
+        pub struct TrainingSpec {
+            /// Parameters.
+            pub param_count: u64,
+            /// Leaf size.
+            pub leaf_size: u32,
+            /// Codec block.
+            pub codec_block: u32,
+            /// Optimizer.
+            pub rule: UpdateRule,
+            /// Schedule.
+            pub schedule: LrSchedule,
+            /// Clipping.
+            pub max_grad_norm: u32,
+            /// Steps per round.
+            pub steps_per_round: u32,
+            /// Checkpoint interval.
+            pub checkpoint_interval: u32,
+            /// Batch size.
+            pub batch_size: u32,
+            /// Train split.
+            pub train_examples: u64,
+            /// Eval split.
+            pub eval_examples: u64,
+        }
+
+        /// A task of version 1 (its spec without a model; its tolerance the counting rule of protocol
+        /// version 1, three u32 in the same places as version 2's).
+        #[derive(Encode, Decode, TypeInfo, MaxEncodedLen)]
+        #[scale_info(skip_type_params(MaxLocatorLen))]
+        pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxLocatorLen: Get<u32>> {
+            /// Owner.
+            pub owner: AccountId,
+            /// Spec.
+            pub spec: TrainingSpec,
+            /// Params.
+            pub params: TaskParams<Balance, BlockNumber>,
+            /// Data.
+            pub dataset: DatasetCommitment<MaxLocatorLen>,
+            /// Root.
+            pub state_root: Hash,
+            /// Initial root.
+            pub initial_root: Hash,
+            /// Round.
+            pub round: u32,
+            /// Steps.
+            pub steps_done: u64,
+            /// Status.
+            pub status: TaskStatus,
+            /// Escrow.
+            pub escrow: Balance,
+            /// Committed escrow.
+            pub committed: Balance,
+            /// Pending count.
+            pub pending: u32,
+            /// Root block.
+            pub root_set_at: BlockNumber,
+            /// Deposit.
+            pub deposit: Balance,
+        }
+
+        /// The version-1 task record of a runtime.
+        pub type TaskOf<T> = TaskInfo<
+            <T as frame_system::Config>::AccountId,
+            BalanceOf<T>,
+            BlockNumberFor<T>,
+            <T as Config>::MaxLocatorLen,
+        >;
+
+        pub use alias::Tasks;
+
+        #[allow(missing_docs)] // the counter prefix type `storage_alias` generates has no docs
+        mod alias {
+            use super::*;
+
+            /// `Tasks` with version-1 records.
+            #[frame_support::storage_alias]
+            pub type Tasks<T: Config> = CountedStorageMap<Pallet<T>, Blake2_128Concat, TaskId, TaskOf<T>>;
+        }
+    }
+
     type OldLedger<T> = v0::BondLedger<BalanceOf<T>, BlockNumberFor<T>>;
     type OldTask<T> = v0::TaskInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxLocatorLen>;
     type OldSubmission<T> = v0::Submission<
@@ -149,10 +237,10 @@ pub mod v1 {
             eligible.sort_by(|a, b| a.0.cmp(&b.0));
             VerifierRegistry::<T>::put(BoundedVec::truncate_from(eligible));
             writes.saturating_inc();
-            Tasks::<T>::translate::<OldTask<T>, _>(|_, old| {
+            frozen::Tasks::<T>::translate::<OldTask<T>, _>(|_, old| {
                 reads.saturating_inc();
                 writes.saturating_inc();
-                Some(TaskInfo {
+                Some(frozen::TaskInfo {
                     owner: old.owner,
                     spec: old.spec,
                     params: old.params,
@@ -200,7 +288,7 @@ pub mod v1 {
         #[cfg(feature = "try-runtime")]
         fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
             let counts = (
-                Tasks::<T>::count(),
+                frozen::Tasks::<T>::count(),
                 Submissions::<T>::count(),
                 MinerBonds::<T>::iter_keys().count() as u32,
                 VerifierBonds::<T>::count(),
@@ -212,12 +300,12 @@ pub mod v1 {
         fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
             let (tasks, submissions, miners, verifiers): (u32, u32, u32, u32) =
                 Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
-            ensure!(Tasks::<T>::iter_values().count() as u32 == tasks, "a task was lost");
+            ensure!(frozen::Tasks::<T>::iter_values().count() as u32 == tasks, "a task was lost");
             ensure!(Submissions::<T>::iter_values().count() as u32 == submissions, "a submission was lost");
             ensure!(MinerBonds::<T>::iter_values().count() as u32 == miners, "a miner ledger was lost");
             ensure!(VerifierBonds::<T>::iter_values().count() as u32 == verifiers, "a verifier ledger was lost");
             ensure!(SubmissionQueue::<T>::iter_keys().count() as u32 == submissions, "queue != submissions");
-            Pallet::<T>::do_try_state()
+            Ok(())
         }
     }
 
@@ -226,6 +314,90 @@ pub mod v1 {
         0,
         1,
         InnerMigrateV0ToV1<T>,
+        Pallet<T>,
+        <T as frame_system::Config>::DbWeight,
+    >;
+}
+
+/// Version 1 to version 2 (protocol version 2, issue 11): a task commits its model, and the tolerance
+/// rule judges every value instead of counting codes.
+pub mod v2 {
+    use super::{v1::frozen, *};
+    use alloc::vec::Vec;
+    use pogo_primitives::{tolerance::Tolerance, TrainingSpec};
+    use sp_runtime::Saturating;
+
+    /// The migration's body; use [`MigrateV1ToV2`], which runs it once, at version 1 only.
+    pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
+
+    impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
+        /// Tasks: the spec's `model` is all zeros, which no descriptor hashes to, and no `TaskModels`
+        /// entry exists, so workers refuse the task; it is paused (its pending rounds finish; the owner
+        /// may close it and create it again with a model). The tolerance becomes
+        /// `Tolerance::DEFAULT`: version 1's code budgets mean nothing under the new rule.
+        fn on_runtime_upgrade() -> Weight {
+            let (mut reads, mut writes) = (0u64, 0u64);
+            Tasks::<T>::translate::<frozen::TaskOf<T>, _>(|_, old| {
+                reads.saturating_inc();
+                writes.saturating_inc();
+                let s = old.spec;
+                let mut params = old.params;
+                params.tolerance = Tolerance::DEFAULT;
+                Some(TaskInfo {
+                    owner: old.owner,
+                    spec: TrainingSpec {
+                        model: [0; 32],
+                        param_count: s.param_count,
+                        leaf_size: s.leaf_size,
+                        codec_block: s.codec_block,
+                        rule: s.rule,
+                        schedule: s.schedule,
+                        max_grad_norm: s.max_grad_norm,
+                        steps_per_round: s.steps_per_round,
+                        checkpoint_interval: s.checkpoint_interval,
+                        batch_size: s.batch_size,
+                        train_examples: s.train_examples,
+                        eval_examples: s.eval_examples,
+                    },
+                    params,
+                    dataset: old.dataset,
+                    state_root: old.state_root,
+                    initial_root: old.initial_root,
+                    round: old.round,
+                    steps_done: old.steps_done,
+                    status: TaskStatus::Paused,
+                    escrow: old.escrow,
+                    committed: old.committed,
+                    pending: old.pending,
+                    root_set_at: old.root_set_at,
+                    deposit: old.deposit,
+                })
+            });
+            T::DbWeight::get().reads_writes(reads, writes)
+        }
+
+        #[cfg(feature = "try-runtime")]
+        fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+            Ok(frozen::Tasks::<T>::count().encode())
+        }
+
+        #[cfg(feature = "try-runtime")]
+        fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+            let tasks: u32 = Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
+            ensure!(Tasks::<T>::iter_values().count() as u32 == tasks, "a task was lost");
+            ensure!(
+                Tasks::<T>::iter_values().all(|t| t.status == TaskStatus::Paused && t.spec.model == [0; 32]),
+                "a migrated task is active or claims a model"
+            );
+            Pallet::<T>::do_try_state()
+        }
+    }
+
+    /// Version 1 → 2, run once when the on-chain storage version is 1.
+    pub type MigrateV1ToV2<T> = VersionedMigration<
+        1,
+        2,
+        InnerMigrateV1ToV2<T>,
         Pallet<T>,
         <T as frame_system::Config>::DbWeight,
     >;

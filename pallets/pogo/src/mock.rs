@@ -99,6 +99,7 @@ impl pallet_pogo::Config for Test {
     type MaxWindow = ConstU64<30>;
     type SubmissionDeposit = ConstU64<5>;
     type TaskDeposit = ConstU64<20>;
+    type ModelByteDeposit = ConstU64<0>;
     type MinVerifierBond = ConstU64<100>;
     type NonRevealSlash = NonRevealSlash;
     type LosingVoteSlash = LosingVoteSlash;

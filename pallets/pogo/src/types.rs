@@ -7,7 +7,11 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use pogo_primitives::{
-    seed::SampleSizes, tolerance::Tolerance, verdict::Verdict, Hash, RoundCommitment, TrainingSpec,
+    model::{MAX_ARCHITECTURE_LEN, MAX_TENSORS, MAX_TENSOR_NAME_LEN, MAX_TENSOR_RANK},
+    seed::SampleSizes,
+    tolerance::Tolerance,
+    verdict::Verdict,
+    Hash, ModelDescriptor, RoundCommitment, TensorDescriptor, TrainingSpec,
 };
 use scale_info::TypeInfo;
 
@@ -65,6 +69,77 @@ pub struct DatasetCommitment<MaxLocatorLen: Get<u32>> {
     pub eval_root: Hash,
     /// Where the data (and the initial model) can be fetched: a URI, UTF-8.
     pub locator: BoundedVec<u8, MaxLocatorLen>,
+}
+
+/// One trainable tensor of a task's model, as stored on chain (same SCALE encoding as
+/// [`TensorDescriptor`]).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub struct BoundedTensorDescriptor {
+    /// UTF-8 name, as in a PyTorch `state_dict` (`h0.attn.qkv.w`).
+    pub name: BoundedVec<u8, ConstU32<MAX_TENSOR_NAME_LEN>>,
+    /// Dimensions, row-major.
+    pub shape: BoundedVec<u64, ConstU32<MAX_TENSOR_RANK>>,
+}
+
+/// What a task trains (protocol: `model::ModelDescriptor`, whose hash is the spec's `model`): the
+/// architecture string and the tensors in flattening order. Same SCALE encoding as
+/// [`ModelDescriptor`], with the protocol's limits as bounds, so polkadot.js reads it from metadata.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub struct BoundedModelDescriptor {
+    /// UTF-8: a family name, a space, its JSON configuration.
+    pub architecture: BoundedVec<u8, ConstU32<MAX_ARCHITECTURE_LEN>>,
+    /// The tensors in flattening order.
+    pub tensors: BoundedVec<BoundedTensorDescriptor, ConstU32<MAX_TENSORS>>,
+}
+
+impl BoundedModelDescriptor {
+    /// The protocol's (unbounded) descriptor with the same fields.
+    pub fn to_descriptor(&self) -> ModelDescriptor {
+        ModelDescriptor {
+            architecture: self.architecture.to_vec(),
+            tensors: self
+                .tensors
+                .iter()
+                .map(|t| TensorDescriptor { name: t.name.to_vec(), shape: t.shape.to_vec() })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(any(test, feature = "runtime-benchmarks"))]
+impl BoundedModelDescriptor {
+    /// A valid descriptor of `tensors` tensors (at least 1, at most `param_count`) holding `param_count`
+    /// parameters: every tensor but the last has one element. `widest` makes it the largest of its
+    /// tensor count: a full-length architecture string, full-length names, full rank.
+    pub fn synthetic(tensors: u32, param_count: u64, widest: bool) -> Self {
+        use alloc::{format, vec, vec::Vec};
+        let rank = if widest { MAX_TENSOR_RANK as usize } else { 1 };
+        let name = |i: u32| -> Vec<u8> {
+            let mut n = format!("layer{i}.weight").into_bytes();
+            if widest {
+                n.resize(MAX_TENSOR_NAME_LEN as usize, b'_');
+            }
+            n
+        };
+        let mut list = Vec::new();
+        for i in 0..tensors {
+            let mut shape = vec![1u64; rank];
+            if i.saturating_add(1) == tensors {
+                if let Some(first) = shape.first_mut() {
+                    *first = param_count.saturating_sub(u64::from(tensors).saturating_sub(1));
+                }
+            }
+            list.push(BoundedTensorDescriptor {
+                name: BoundedVec::truncate_from(name(i)),
+                shape: BoundedVec::truncate_from(shape),
+            });
+        }
+        let mut architecture = b"mlp {\"synthetic\":true}".to_vec();
+        if widest {
+            architecture.resize(MAX_ARCHITECTURE_LEN as usize, b' ');
+        }
+        Self { architecture: BoundedVec::truncate_from(architecture), tensors: BoundedVec::truncate_from(list) }
+    }
 }
 
 /// Whether a task takes submissions.

@@ -22,7 +22,7 @@ use polkadot_sdk::{
 
 /// Weight functions of pallet-pogo, one per benchmark.
 pub trait WeightInfo {
-    fn create_task() -> Weight;
+    fn create_task(t: u32, ) -> Weight;
     fn top_up() -> Weight;
     fn set_task_status() -> Weight;
     fn close_task() -> Weight;
@@ -54,10 +54,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(681), added: 3156, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::CounterForTasks` (r:1 w:1)
     /// Proof: `Pogo::CounterForTasks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-    fn create_task() -> Weight {
+    fn create_task(t: u32, ) -> Weight {
         Weight::from_parts(163_730_000, 4146)
+            .saturating_add(Weight::from_parts(400_000, 200).saturating_mul(t.into()))
             .saturating_add(T::DbWeight::get().reads(5_u64))
-            .saturating_add(T::DbWeight::get().writes(5_u64))
+            .saturating_add(T::DbWeight::get().writes(6_u64))
     }
     /// Storage: `Pogo::Tasks` (r:1 w:1)
     /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(681), added: 3156, mode: `MaxEncodedLen`)
@@ -376,10 +377,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with RocksDB's database costs, for tests and mocks.
 impl WeightInfo for () {
-    fn create_task() -> Weight {
+    fn create_task(t: u32, ) -> Weight {
         Weight::from_parts(163_730_000, 4146)
+            .saturating_add(Weight::from_parts(400_000, 200).saturating_mul(t.into()))
             .saturating_add(RocksDbWeight::get().reads(5_u64))
-            .saturating_add(RocksDbWeight::get().writes(5_u64))
+            .saturating_add(RocksDbWeight::get().writes(6_u64))
     }
     fn top_up() -> Weight {
         Weight::from_parts(171_009_000, 6196)

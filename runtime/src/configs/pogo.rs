@@ -117,6 +117,9 @@ parameter_types! {
     pub const SubmissionDeposit: Balance = UNIT;
     /// A task record (up to ~700 bytes with its locator) costs its owner this much while it exists.
     pub const TaskDeposit: Balance = 10 * UNIT;
+    /// A task's model descriptor (up to ~200 KB at the protocol's limits; ~1 KB for a small GPT) costs
+    /// this much per byte on top.
+    pub const ModelByteDeposit: Balance = UNIT / 1000;
     pub const MinVerifierBond: Balance = 10 * UNIT;
     /// Silence (no commit, or no reveal) costs more than a losing vote: withholding never pays.
     pub const NonRevealSlash: Perbill = Perbill::from_percent(3);
@@ -156,6 +159,7 @@ impl pallet_pogo::Config for Runtime {
     type MaxWindow = MaxWindow;
     type SubmissionDeposit = SubmissionDeposit;
     type TaskDeposit = TaskDeposit;
+    type ModelByteDeposit = ModelByteDeposit;
     type MinVerifierBond = MinVerifierBond;
     type NonRevealSlash = NonRevealSlash;
     type LosingVoteSlash = LosingVoteSlash;

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! round_fixture task
-//!     {"spec", "initialRoot", "commitment", "badCommitment", "finalRoot", "fraudProof",
+//!     {"spec", "model", "modelHash", "initialRoot", "commitment", "badCommitment", "finalRoot", "fraudProof",
 //!      "trainRoot", "evalRoot", "stepsPerRound", "leafCount", "evalExamples", "trainExamples"}
 //! round_fixture verdict <submission u64> <account 0x-32-bytes> <verdict> <salt 0x-32-bytes>
 //!     {"commitment", "verdict"}
@@ -38,16 +38,26 @@ use pogo_primitives::{
     fraud::{self, FraudProofError},
     spec::{LrSchedule, TrainingSpec, UpdateRule},
     verdict::{verdict_commitment, NegativeReason, Verdict},
-    Hash, MerkleTree, RoundCommitment,
+    Hash, MerkleTree, ModelDescriptor, RoundCommitment, TensorDescriptor,
 };
 use std::{fmt::Write, process::exit};
 
 /// Parameters of the task.
 const PARAMS: usize = 600;
 
+/// What the task trains: a 16-24-8 MLP classifier (600 parameters), in PyTorch's `state_dict` names.
+fn model() -> ModelDescriptor {
+    let t = |name: &str, shape: &[u64]| TensorDescriptor { name: name.as_bytes().to_vec(), shape: shape.to_vec() };
+    ModelDescriptor {
+        architecture: br#"mlp {"inputs":16,"hidden":[24],"classes":8}"#.to_vec(),
+        tensors: vec![t("fc0.weight", &[24, 16]), t("fc0.bias", &[24]), t("fc1.weight", &[8, 24]), t("fc1.bias", &[8])],
+    }
+}
+
 /// The task's training rules (the pallet tests' `AdamW` task).
 fn spec() -> TrainingSpec {
     TrainingSpec {
+        model: model().hash(),
         param_count: PARAMS as u64,
         leaf_size: 256,
         codec_block: 64,
@@ -145,6 +155,8 @@ fn fail(msg: &str) -> ! {
 fn task() {
     let spec = spec();
     spec.validate().expect("valid spec");
+    let model = model();
+    model.validate(spec.param_count).expect("valid model");
     let (builder, commitment, trace) = build_round(initial_weights(0.0));
     let (_, bad, _) = build_round(initial_weights(0.25));
     assert_ne!(bad.base_root, commitment.base_root);
@@ -153,11 +165,13 @@ fn task() {
     assert_eq!(fraud::verify(&spec, &commitment, &proof), Err(FraudProofError::NoInconsistency));
     println!(
         concat!(
-            "{{\"spec\":\"{}\",\"initialRoot\":\"{}\",\"commitment\":\"{}\",\"badCommitment\":\"{}\",",
+            "{{\"spec\":\"{}\",\"model\":\"{}\",\"modelHash\":\"{}\",\"initialRoot\":\"{}\",\"commitment\":\"{}\",\"badCommitment\":\"{}\",",
             "\"finalRoot\":\"{}\",\"fraudProof\":\"{}\",\"trainRoot\":\"{}\",\"evalRoot\":\"{}\",",
             "\"stepsPerRound\":{},\"leafCount\":{},\"trainExamples\":{},\"evalExamples\":{}}}"
         ),
         hex(&spec.encode()),
+        hex(&model.encode()),
+        hex(&model.hash()),
         hex(&commitment.base_root),
         hex(&commitment.encode()),
         hex(&bad.encode()),

@@ -122,6 +122,9 @@ impl core::fmt::Display for FraudProofError {
     }
 }
 
+#[cfg(feature = "std")]
+impl std::error::Error for FraudProofError {}
+
 fn open_record(commitment: &RoundCommitment, opened: &OpenedRecord) -> Result<(), FraudProofError> {
     opened
         .proof

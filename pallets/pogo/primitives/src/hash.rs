@@ -29,9 +29,25 @@ pub enum Domain {
     Assignment,
     /// A verdict commitment (commit-reveal).
     VerdictCommitment,
+    /// A task's model descriptor (architecture and ordered tensors).
+    ModelDescriptor,
 }
 
 impl Domain {
+    /// Every domain, in declaration order.
+    pub const ALL: [Domain; 10] = [
+        Domain::MerkleLeaf,
+        Domain::MerkleNode,
+        Domain::MerkleRoot,
+        Domain::RoundSeed,
+        Domain::Batch,
+        Domain::ChallengeSeed,
+        Domain::VerifierSeed,
+        Domain::Assignment,
+        Domain::VerdictCommitment,
+        Domain::ModelDescriptor,
+    ];
+
     /// The derive_key context string of this domain.
     pub const fn context(self) -> &'static str {
         match self {
@@ -44,6 +60,7 @@ impl Domain {
             Domain::VerifierSeed => "pogo v1 verifier seed",
             Domain::Assignment => "pogo v1 assignment",
             Domain::VerdictCommitment => "pogo v1 verdict commitment",
+            Domain::ModelDescriptor => "pogo v1 model descriptor",
         }
     }
 
@@ -95,17 +112,7 @@ mod tests {
 
     #[test]
     fn domains_have_distinct_keys() {
-        let all = [
-            Domain::MerkleLeaf,
-            Domain::MerkleNode,
-            Domain::MerkleRoot,
-            Domain::RoundSeed,
-            Domain::Batch,
-            Domain::ChallengeSeed,
-            Domain::VerifierSeed,
-            Domain::Assignment,
-            Domain::VerdictCommitment,
-        ];
+        let all = Domain::ALL;
         for (i, a) in all.iter().enumerate() {
             for b in all.iter().skip(i + 1) {
                 assert_ne!(a.key(), b.key(), "{a:?} and {b:?} share a key");

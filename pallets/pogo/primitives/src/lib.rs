@@ -7,6 +7,7 @@
 //! * [`hash`] — BLAKE3, keyed per purpose.
 //! * [`merkle`] — binary Merkle tree with a sealed root.
 //! * [`quant`] — the 4-bit block codec.
+//! * [`model`] — the model descriptor a task commits (architecture, ordered tensors).
 //! * [`spec`] — what a task fixes: model layout, optimizer, schedule, round shape.
 //! * [`state`] — state leaves (weights + optimizer state).
 //! * [`update`] — the update rules as exact f32 operation sequences.
@@ -18,6 +19,7 @@
 //! * [`fraud`] — one-leaf fraud proofs and their size bound.
 //! * [`builder`] — the miner's round builder (commitments, openings, fraud proofs).
 //! * [`detection`] — detection probabilities for sizing bonds.
+//! * `vectors` (`std` only) — the known-answer test vectors in `docs/vectors` and their checker.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![cfg_attr(
@@ -40,6 +42,7 @@ pub mod detection;
 pub mod fraud;
 pub mod hash;
 pub mod merkle;
+pub mod model;
 pub mod quant;
 pub mod round;
 pub mod seed;
@@ -48,12 +51,15 @@ pub mod state;
 pub mod tolerance;
 pub mod update;
 pub mod verdict;
+#[cfg(feature = "std")]
+pub mod vectors;
 
 pub use hash::Hash;
 pub use merkle::{MerkleError, MerkleProof, MerkleTree};
+pub use model::{ModelDescriptor, TensorDescriptor};
 pub use round::{RoundCommitment, StepRecord};
 pub use spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule};
 pub use verdict::{NegativeReason, Outcome, Ratio, Verdict};
 
 /// Version of the protocol these rules implement; bumped on any change of bytes.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;

@@ -44,6 +44,9 @@ impl core::fmt::Display for MerkleError {
     }
 }
 
+#[cfg(feature = "std")]
+impl std::error::Error for MerkleError {}
+
 /// A Merkle inclusion proof.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub struct MerkleProof {

@@ -38,6 +38,20 @@ pub enum QuantError {
     ZeroBlockSize,
 }
 
+impl core::fmt::Display for QuantError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            QuantError::NonFinite { index } => write!(f, "input value {index} is NaN or infinite"),
+            QuantError::NonCanonical => f.write_str("the bytes are not a canonical 4-bit encoding"),
+            QuantError::WrongLength => f.write_str("the byte length does not match the element count"),
+            QuantError::ZeroBlockSize => f.write_str("codec block size zero"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for QuantError {}
+
 /// Encoded size in bytes of `n` elements in blocks of `block` elements.
 pub fn encoded_len(n: usize, block: usize) -> Option<usize> {
     if block == 0 {
@@ -63,7 +77,7 @@ pub fn round_half_even(v: f32) -> f32 {
 }
 
 /// The code of one value under a non-zero scale.
-fn code_of(x: f32, scale: f32) -> i8 {
+pub(crate) fn code_of(x: f32, scale: f32) -> i8 {
     let r = round_half_even(x / scale);
     // |x / scale| <= 7 up to one rounding; the clamp makes the range exact.
     if r >= 7.0 {

@@ -2,6 +2,7 @@
 //! hyper-parameters, the learning-rate schedule, the round shape. Floats travel as IEEE-754 binary32 bit
 //! patterns (`u32`), so every party (and polkadot.js) sees the exact same values.
 
+use crate::hash::Hash;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
@@ -178,8 +179,10 @@ pub struct StepScalars {
 /// Everything about a task that decides bytes: model size and layout, codec, optimizer, round shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
 pub struct TrainingSpec {
-    /// Number of trainable f32 parameters, flattened in the model's parameter registration order, each
-    /// tensor row-major.
+    /// Hash of the task's [`crate::model::ModelDescriptor`] (architecture and ordered tensors).
+    pub model: Hash,
+    /// Number of trainable f32 parameters, flattened in the order of the model descriptor's tensors,
+    /// each tensor row-major.
     pub param_count: u64,
     /// Parameters per state leaf.
     pub leaf_size: u32,
@@ -246,6 +249,9 @@ impl core::fmt::Display for SpecError {
         })
     }
 }
+
+#[cfg(feature = "std")]
+impl std::error::Error for SpecError {}
 
 impl TrainingSpec {
     /// Checks every field.
@@ -349,6 +355,7 @@ pub(crate) mod tests {
     /// A small valid AdamW spec used across the crate's tests.
     pub fn small_spec() -> TrainingSpec {
         TrainingSpec {
+            model: [7; 32],
             param_count: 1000,
             leaf_size: 256,
             codec_block: 64,

@@ -12,6 +12,7 @@ use pogo_primitives::{
 
 fn spec() -> TrainingSpec {
     TrainingSpec {
+        model: [0; 32],
         param_count: 1000,
         leaf_size: 256,
         codec_block: 64,

@@ -405,11 +405,11 @@ fn reporting_oneself_ends_where_being_caught_does_and_a_report_pays_no_fee() {
 fn a_task_holds_a_storage_deposit_even_with_no_escrow() {
     test(|| {
         let free = Balances::free_balance(OWNER);
-        assert_ok!(Pogo::create_task(signed(OWNER), spec(), params(), initial_root(), dataset(), 0));
+        assert_ok!(Pogo::create_task(signed(OWNER), spec(), model(), params(), initial_root(), dataset(), 0));
         assert_eq!(Pogo::held(HoldReason::TaskDeposit, &OWNER), 20);
         assert_eq!(Balances::free_balance(OWNER), free - 20);
         assert_noop!(
-            Pogo::create_task(signed(POOR), spec(), params(), initial_root(), dataset(), 0),
+            Pogo::create_task(signed(POOR), spec(), model(), params(), initial_root(), dataset(), 0),
             Error::<Test>::InsufficientBalance
         );
         assert_ok!(Pogo::close_task(signed(OWNER), 0));
@@ -422,7 +422,7 @@ fn unverifiable_specs_and_unbounded_samples_are_refused() {
     test(|| {
         let huge = pogo_primitives::TrainingSpec { param_count: u64::MAX, ..spec() };
         assert_noop!(
-            Pogo::create_task(signed(OWNER), huge, params(), initial_root(), dataset(), 0),
+            Pogo::create_task(signed(OWNER), huge, model(), params(), initial_root(), dataset(), 0),
             Error::<Test>::SpecTooManyParameters
         );
         for samples in [
@@ -433,7 +433,7 @@ fn unverifiable_specs_and_unbounded_samples_are_refused() {
         ] {
             let p = TaskParams { samples, ..params() };
             assert_noop!(
-                Pogo::create_task(signed(OWNER), spec(), p, initial_root(), dataset(), 0),
+                Pogo::create_task(signed(OWNER), spec(), model(), p, initial_root(), dataset(), 0),
                 Error::<Test>::SampleSizesOutOfRange
             );
         }
@@ -444,7 +444,7 @@ fn unverifiable_specs_and_unbounded_samples_are_refused() {
 fn task_ids_are_paged() {
     test(|| {
         for _ in 0..5 {
-            assert_ok!(Pogo::create_task(signed(OWNER), spec(), params(), initial_root(), dataset(), 0));
+            assert_ok!(Pogo::create_task(signed(OWNER), spec(), model(), params(), initial_root(), dataset(), 0));
         }
         assert_ok!(Pogo::close_task(signed(OWNER), 2));
         assert_eq!(Pogo::api_task_ids(0, 3), vec![0, 1]);

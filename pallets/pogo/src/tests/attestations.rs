@@ -331,7 +331,7 @@ fn escalation_draws_a_fresh_set_up_to_max_assigned_with_later_randomness() {
         (p.verifiers, p.escalation_verifiers) = (3, 5);
         bond_all();
         next_block();
-        assert_ok!(Pogo::create_task(signed(OWNER), spec(), p, initial_root(), dataset(), 20_000));
+        assert_ok!(Pogo::create_task(signed(OWNER), spec(), model(), p, initial_root(), dataset(), 20_000));
         let (_b, c, _t) = first_round(0, None);
         let id = NextSubmissionId::<Test>::get();
         assert_ok!(Pogo::submit_round(signed(MINER), 0, c, locator()));

@@ -32,7 +32,7 @@ fn signed(who: AccountId) -> RuntimeOrigin {
 }
 
 fn create_with(who: AccountId, s: pogo_primitives::TrainingSpec, p: TaskParamsOf<Test>, escrow: u64) -> DispatchResult {
-    Pogo::create_task(signed(who), s, p, initial_root(), dataset(), escrow)
+    Pogo::create_task(signed(who), s, model_for(&s), p, initial_root(), dataset(), escrow)
 }
 
 /// A new task, created in the next block, with a round of `miner` submitted (bonds must be in place).
@@ -186,9 +186,9 @@ fn invalid_task_params_are_refused() {
             |p| p.commit_window = 31,
             |p| p.reveal_window = 1,
             |p| p.reveal_window = 31,
-            |p| p.tolerance.max_off_by_one_ppm = 1_000_001,
-            |p| p.tolerance.max_off_by_more_ppm = 1_000_001,
+            |p| p.tolerance.boundary_margin_ppm = 1_000_001,
             |p| p.tolerance.max_scale_error_ppm = 1_000_001,
+            |p| p.tolerance.noise_floor_ppm = 1_000_001,
             |p| p.min_improvement_ppm = 1_000_001,
             |p| (p.verifiers, p.escalation_verifiers) = (9, 0),
             |p| (p.verifiers, p.escalation_verifiers) = (4, 5),
@@ -973,6 +973,7 @@ fn create_task_needs_a_signed_origin_that_can_fund_it() {
     test(|| {
         assert_signed_only(Call::create_task {
             spec: spec(),
+            model: model(),
             params: params(),
             initial_root: initial_root(),
             dataset: dataset(),
@@ -1193,7 +1194,7 @@ fn locator_of_max_locator_len_is_stored() {
         assert_ok!(Pogo::submit_round(signed(MINER), task, c, long.clone()));
         assert_eq!(Submissions::<Test>::get(id).unwrap().locator, long);
         let ds = DatasetCommitment { train_root: [1; 32], eval_root: [2; 32], locator: long };
-        assert_ok!(Pogo::create_task(signed(OWNER), spec(), params(), initial_root(), ds.clone(), 0));
+        assert_ok!(Pogo::create_task(signed(OWNER), spec(), model(), params(), initial_root(), ds.clone(), 0));
         assert_eq!(Tasks::<Test>::get(task + 1).unwrap().dataset, ds);
     });
 }
@@ -1211,7 +1212,7 @@ fn no_call_weighs_nothing() {
         let max_pending: u32 = <Test as Config>::MaxPendingPerTask::get();
         let max_interval: u32 = <Test as Config>::MaxCheckpointInterval::get();
         let functions = [
-            ("create_task", <W as WeightInfo>::create_task()),
+            ("create_task", <W as WeightInfo>::create_task(pogo_primitives::model::MAX_TENSORS)),
             ("top_up", <W as WeightInfo>::top_up()),
             ("set_task_status", <W as WeightInfo>::set_task_status()),
             ("close_task", <W as WeightInfo>::close_task()),
@@ -1265,12 +1266,13 @@ fn no_call_weighs_nothing() {
             (
                 Call::create_task {
                     spec: spec(),
+                    model: model(),
                     params: params(),
                     initial_root: initial_root(),
                     dataset: dataset(),
                     escrow: u64::MAX,
                 },
-                <W as WeightInfo>::create_task(),
+                <W as WeightInfo>::create_task(model().tensors.len() as u32),
             ),
             (Call::top_up { task: 0, amount: u64::MAX }, <W as WeightInfo>::top_up()),
             (Call::set_task_status { task: 0, status: TaskStatus::Paused }, <W as WeightInfo>::set_task_status()),

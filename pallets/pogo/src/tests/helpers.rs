@@ -13,9 +13,25 @@ use polkadot_sdk::frame_support;
 
 pub const PARAMS: u64 = 600;
 
+/// A valid model descriptor for `param_count` parameters (two tensors).
+pub fn model_of(param_count: u64) -> ModelOf {
+    ModelOf::synthetic(2, param_count, false)
+}
+
+/// The model descriptor of `spec`'s parameter count (its hash is `spec()`'s `model`).
+pub fn model_for(spec: &TrainingSpec) -> ModelOf {
+    model_of(spec.param_count)
+}
+
+/// The model of [`spec`].
+pub fn model() -> ModelOf {
+    model_of(PARAMS)
+}
+
 /// A small AdamW task: 600 parameters in 3 leaves of 256, 6 steps per round, checkpoints every 3.
 pub fn spec() -> TrainingSpec {
     TrainingSpec {
+        model: model().to_descriptor().hash(),
         param_count: PARAMS,
         leaf_size: 256,
         codec_block: 64,
@@ -97,7 +113,7 @@ pub fn first_round(seed: usize, tamper: Option<(usize, usize)>) -> (RoundBuilder
 
 pub fn create_task() -> TaskId {
     let id = NextTaskId::<Test>::get();
-    assert_ok!(Pogo::create_task(RuntimeOrigin::signed(OWNER), spec(), params(), initial_root(), dataset(), 20_000));
+    assert_ok!(Pogo::create_task(RuntimeOrigin::signed(OWNER), spec(), model(), params(), initial_root(), dataset(), 20_000));
     id
 }
 

@@ -1,13 +1,26 @@
-//! Storage version 0 → 1: records written in the old layout come out in the new one, once.
+//! Storage versions 0 → 1 → 2: records written in an old layout come out in the next one, once.
 
 use super::helpers::*;
-use crate::{migrations::v1, mock::*, *};
+use crate::{
+    migrations::{v1, v1::frozen, v2},
+    mock::*,
+    *,
+};
 use frame_support::{
     storage::unhashed,
     traits::{fungible::MutateHold, GetStorageVersion, OnRuntimeUpgrade, StorageVersion},
     BoundedVec,
 };
+use codec::{Decode, Encode};
+use frame_support::assert_noop;
+use pogo_primitives::{tolerance::Tolerance, TrainingSpec};
 use polkadot_sdk::frame_support;
+
+/// [`spec`] as protocol version 1 encoded it: version 2's encoding without the leading model hash.
+fn v1_spec() -> frozen::TrainingSpec {
+    let bytes = spec().encode();
+    frozen::TrainingSpec::decode(&mut &bytes[32..]).unwrap()
+}
 
 /// Writes a version-0 chain: a task, a level-1 submission, a miner and two verifiers (one unbonding
 /// below the minimum), with their holds.
@@ -24,7 +37,7 @@ fn write_v0() {
     Balances::hold(&HoldReason::TaskEscrow.into(), &OWNER, 20_000).unwrap();
     let task = v1::v0::TaskInfo::<u64, u64, u64, <Test as Config>::MaxLocatorLen> {
         owner: OWNER,
-        spec: spec(),
+        spec: v1_spec(),
         params: params(),
         dataset: dataset(),
         state_root: initial_root(),
@@ -77,8 +90,9 @@ fn version_0_records_are_migrated_once() {
         v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
         assert_eq!(Pogo::on_chain_storage_version(), 1);
 
-        let task = Tasks::<Test>::get(0).expect("the task decodes in the new layout");
+        let task = frozen::Tasks::<Test>::get(0).expect("the task decodes in the version-1 layout");
         assert_eq!((task.root_set_at, task.deposit, task.committed), (1, 0, 1_350));
+        assert_eq!(task.spec, v1_spec());
         let sub = Submissions::<Test>::get(0).expect("the submission decodes");
         assert_eq!(sub.escalation_challenge, Some([4; 32]), "a level-1 round keeps the challenge it was drawn with");
         assert_eq!(sub.escalated_epoch, Some(10));
@@ -90,9 +104,35 @@ fn version_0_records_are_migrated_once() {
         assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().bonded_at, 0);
 
         // Run again: the version guard makes it a no-op.
-        let before = Tasks::<Test>::get(0);
+        let before = frozen::Tasks::<Test>::get(0).map(|t| t.encode());
         v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+        assert_eq!(frozen::Tasks::<Test>::get(0).map(|t| t.encode()), before);
+        // the test ends at the current version, where the invariants are checked
+        v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+    });
+}
+
+#[test]
+fn version_1_tasks_come_out_paused_without_a_model() {
+    test(|| {
+        write_v0();
+        v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+        v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
+        assert_eq!(Pogo::on_chain_storage_version(), 2);
+        let task = Tasks::<Test>::get(0).expect("the task decodes in the version-2 layout");
+        assert_eq!(task.spec, TrainingSpec { model: [0; 32], ..spec() });
+        assert_eq!((task.status, task.params.tolerance), (TaskStatus::Paused, Tolerance::DEFAULT));
+        assert_eq!((task.root_set_at, task.committed, task.pending), (1, 1_350, 1));
+        assert!(!TaskModels::<Test>::contains_key(0));
+        // pending rounds still finish; the version guard makes a second run a no-op
+        let before = Tasks::<Test>::get(0);
+        v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();
         assert_eq!(Tasks::<Test>::get(0), before);
+        // a task without a model cannot be resumed: its owner closes it and creates it again with one
+        assert_noop!(
+            Pogo::set_task_status(RuntimeOrigin::signed(OWNER), 0, TaskStatus::Active),
+            Error::<Test>::TaskHasNoModel
+        );
     });
 }
 
@@ -102,5 +142,6 @@ fn the_migration_passes_its_try_runtime_checks() {
     test(|| {
         write_v0();
         v1::MigrateV0ToV1::<Test>::try_on_runtime_upgrade(true).expect("pre_upgrade, upgrade and post_upgrade pass");
+        v2::MigrateV1ToV2::<Test>::try_on_runtime_upgrade(true).expect("pre_upgrade, upgrade and post_upgrade pass");
     });
 }

@@ -6,6 +6,7 @@ mod attacks;
 mod attestations;
 mod bonds;
 mod errors;
+mod fuzz;
 mod helpers;
 mod migration;
 mod scenarios;

@@ -369,7 +369,7 @@ fn a_task_that_runs_out_of_funds_refuses_rounds_until_topped_up() {
         // escrow for exactly one round: reward 1,000 + 7 verifiers x 50
         bond_all();
         next_block();
-        assert_ok!(Pogo::create_task(RuntimeOrigin::signed(OWNER), spec(), params(), initial_root(), dataset(), 1_350));
+        assert_ok!(Pogo::create_task(RuntimeOrigin::signed(OWNER), spec(), model(), params(), initial_root(), dataset(), 1_350));
         let (b, c, _t) = first_round(0, None);
         assert_ok!(Pogo::submit_round(RuntimeOrigin::signed(MINER), 0, c.clone(), locator()));
         let (_b2, c2, _t2) = first_round(1, None);
@@ -400,7 +400,7 @@ fn underfunded_task_is_refused_and_top_up_fixes_it() {
         p.reward = 19_000;
         bond_all();
         next_block();
-        assert_ok!(Pogo::create_task(RuntimeOrigin::signed(OWNER), spec(), p, initial_root(), dataset(), 19_000));
+        assert_ok!(Pogo::create_task(RuntimeOrigin::signed(OWNER), spec(), model(), p, initial_root(), dataset(), 19_000));
         let (_b, c, _t) = first_round(0, None);
         // a round costs 19,000 + 7 x 50
         assert_noop!(

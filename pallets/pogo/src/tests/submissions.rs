@@ -100,7 +100,7 @@ fn committed_escrow_counts_reward_and_pay_for_both_levels() {
         (p.reward, p.verifier_pay, p.verifiers, p.escalation_verifiers) = (700, 30, 2, 5);
         // one round costs 700 + 30 · 7 = 910: room for exactly two
         bond_then_next_block();
-        assert_ok!(Pogo::create_task(signed(OWNER), spec(), p, initial_root(), dataset(), 1_820));
+        assert_ok!(Pogo::create_task(signed(OWNER), spec(), model(), p, initial_root(), dataset(), 1_820));
         let (_b, c, _t) = first_round(0, None);
         submit(MINER, 0, &c);
         assert_eq!(Tasks::<Test>::get(0).unwrap().committed, 910);
