@@ -102,7 +102,7 @@ pub fn build(d: &ModelDescriptor) -> Result<AnyModel, DescriptorError> {
         },
         "gpt-bytes" => {
             let c: GptConfig = config(family, json)?;
-            if c.context == 0 || c.width == 0 || c.layers == 0 || c.heads == 0 || c.width % c.heads != 0 {
+            if c.context == 0 || c.width == 0 || c.layers == 0 || c.heads == 0 || !c.width.is_multiple_of(c.heads) {
                 return Err(bad("every size must be ≥ 1 and width a multiple of heads"));
             }
             AnyModel::Gpt(Gpt::new(c))
@@ -116,9 +116,12 @@ pub fn build(d: &ModelDescriptor) -> Result<AnyModel, DescriptorError> {
     Ok(model)
 }
 
+/// One tensor of a flat state: its name, shape and values.
+pub type NamedTensor<'a> = (&'a str, &'a [u64], &'a [f32]);
+
 /// The flat `weights` split into named, shaped tensors in descriptor order (for export, e.g. to a
 /// PyTorch `state_dict`); `None` when the lengths disagree.
-pub fn named_tensors<'a>(d: &'a ModelDescriptor, weights: &'a [f32]) -> Option<Vec<(&'a str, &'a [u64], &'a [f32])>> {
+pub fn named_tensors<'a>(d: &'a ModelDescriptor, weights: &'a [f32]) -> Option<Vec<NamedTensor<'a>>> {
     let mut out = Vec::with_capacity(d.tensors.len());
     let mut at = 0usize;
     for t in &d.tensors {

@@ -318,11 +318,14 @@ mod benchmarks {
         _(RawOrigin::Signed(funder), task, unit::<T>().saturating_mul(10u32.into()));
     }
 
+    /// Resuming a paused task: the path that also checks the task's model.
     #[benchmark]
     fn set_task_status() {
         let (owner, task) = new_task::<T>(base_spec(16, 4), params::<T>(3, 4));
+        Pogo::<T>::set_task_status(RawOrigin::Signed(owner.clone()).into(), task, TaskStatus::Paused).unwrap();
         #[extrinsic_call]
-        _(RawOrigin::Signed(owner), task, TaskStatus::Paused);
+        _(RawOrigin::Signed(owner), task, TaskStatus::Active);
+        assert_eq!(Tasks::<T>::get(task).map(|t| t.status), Some(TaskStatus::Active));
     }
 
     #[benchmark]

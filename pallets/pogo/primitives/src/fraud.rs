@@ -7,7 +7,9 @@
 //!   the record's gradient root);
 //! * leaf `j` at the segment's end, opened against the checkpoint root of record `end − 1`.
 //!
-//! The verifier checks every opening, then replays the leaf with [`apply_step`]. Fraud is shown when a
+//! The verifier opens each object before judging it (the exact order, which decides the error a bad
+//! proof gets, is in docs/protocol.md section 14), and replays the leaf with [`apply_step`]. Fraud is
+//! shown when a
 //! committed object is malformed (a record out of place, a non-canonical gradient leaf, invalid scalars),
 //! when the replay leaves the finite range, or when the replayed leaf differs from the committed end leaf.
 //! Work and size are bounded by the checkpoint interval: see [`max_encoded_len`].
@@ -164,7 +166,8 @@ pub fn verify(spec: &TrainingSpec, commitment: &RoundCommitment, proof: &FraudPr
         return Err(FraudProofError::BadStartProof(MerkleError::IndexOutOfRange));
     }
 
-    // Steps: open everything before judging anything.
+    // Steps: every record and gradient leaf is opened before any of them is judged (the anchor was
+    // judged above, the end leaf is opened after the last record is judged).
     let expected = usize::try_from(end.saturating_sub(first)).map_err(|_| FraudProofError::WrongSteps)?;
     if proof.steps.len() != expected {
         return Err(FraudProofError::WrongSteps);

@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::{fs, path::PathBuf};
 
 const REGENERATE: &str =
-    "run `cargo run -p pogo-primitives --bin pogo-vectors -- docs/vectors` from the repository root";
+    "run `scripts/vectors.sh` from the repository root";
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../docs/vectors")

@@ -144,7 +144,7 @@ impl Stats {
 fn error_name(e: &DispatchError) -> &'static str {
     match e {
         DispatchError::Module(m) => m.message.unwrap_or("Module"),
-        DispatchError::Other(s) => *s,
+        DispatchError::Other(s) => s,
         DispatchError::BadOrigin => "BadOrigin",
         DispatchError::Token(_) => "Token",
         DispatchError::Arithmetic(_) => "Arithmetic",

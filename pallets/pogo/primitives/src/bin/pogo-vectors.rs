@@ -6,7 +6,7 @@
 //! pogo-vectors --check [DIR]   re-evaluate every case of every DIR/<part>.json; exit 1 on any failure
 //! ```
 //!
-//! Run from the repository root: `cargo run -p pogo-primitives --bin pogo-vectors -- docs/vectors`.
+//! Run from the repository root: `scripts/vectors.sh` (the `pogo-vectors` binary with the project's build).
 
 
 use pogo_primitives::vectors;
@@ -55,7 +55,7 @@ fn check(dir: &Path) -> ExitCode {
             Ok(n) => println!("{}: {n} cases ok", path.display()),
             Err(e) => {
                 eprintln!("{}: FAILED: {e}", path.display());
-                failures += 1;
+                failures = failures.saturating_add(1);
             },
         }
     }
@@ -66,13 +66,13 @@ fn check(dir: &Path) -> ExitCode {
                 let is_json = path.extension().and_then(|s| s.to_str()) == Some("json");
                 if is_json && !parts.contains(&stem) {
                     eprintln!("{}: FAILED: no part is named {stem:?}", path.display());
-                    failures += 1;
+                    failures = failures.saturating_add(1);
                 }
             }
         },
         Err(e) => {
             eprintln!("pogo-vectors: cannot list {}: {e}", dir.display());
-            failures += 1;
+            failures = failures.saturating_add(1);
         },
     }
     if failures == 0 {

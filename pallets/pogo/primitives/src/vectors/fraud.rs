@@ -29,6 +29,9 @@ interval whose proofs fit in max_len bytes).";
 const PARAMS: usize = 40;
 
 /// The task.
+/// A named way to forge an honest proof.
+type Forgery = (&'static str, fn(&mut FraudProof));
+
 fn spec() -> TrainingSpec {
     let mut s = spec_with(adamw(), PARAMS as u64, 16, 8);
     s.model = [0x42; 32];
@@ -100,7 +103,7 @@ pub(super) fn cases() -> Cases {
     let mut c = cc.clone();
     c.steps = 5;
     add("a commitment with 5 steps for a task of 6", &c, &good);
-    let forged: [(&str, fn(&mut FraudProof)); 10] = [
+    let forged: [Forgery; 10] = [
         ("end leaf byte flipped", |p| p.end_leaf[0] ^= 1),
         ("start leaf byte flipped", |p| p.start_leaf[0] ^= 1),
         ("gradient leaf byte flipped", |p| p.steps[1].gradient_leaf[4] ^= 0x11),

@@ -41,7 +41,7 @@
 //!   byte-for-byte reproducible.
 //!
 //! Regenerate after a deliberate change of bytes (and bump the protocol version):
-//! `cargo run -p pogo-primitives --bin pogo-vectors -- docs/vectors`.
+//! `scripts/vectors.sh` (the `pogo-vectors` binary with the project's build).
 
 // Test-vector tools (a generator and a checker used by a binary and a test), not runtime code: they
 // may panic on a broken invariant, index and do arithmetic on small known sizes, and cast freely.

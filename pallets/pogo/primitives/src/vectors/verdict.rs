@@ -20,6 +20,9 @@ strings), accept and reject ratios; expected outcome (Accept, Reject or Undecide
 first).";
 
 /// A verdict as JSON.
+/// A verdict commitment case: name, submission, account bytes, verdict, salt.
+type CommitmentCase<'a> = (&'static str, u64, &'a [u8], Verdict, [u8; 32]);
+
 fn verdict_json(v: &Verdict) -> Value {
     match v {
         Verdict::Positive => json!({ "verdict": "Positive" }),
@@ -73,7 +76,7 @@ pub(super) fn cases() -> Cases {
     let mut rng = SplitMix::new(0x7665_7264);
     let account = rng.hash32();
     let salt = rng.hash32();
-    let commitments: [(&str, u64, &[u8], Verdict, [u8; 32]); 6] = [
+    let commitments: [CommitmentCase<'_>; 6] = [
         ("submission 1, verifier \"v\", positive, zero salt", 1, b"v", Verdict::Positive, [0; 32]),
         ("submission 2, same verdict", 2, b"v", Verdict::Positive, [0; 32]),
         ("salt of ones", 1, b"v", Verdict::Positive, [1; 32]),
