@@ -133,8 +133,10 @@ impl<T: Config> Pallet<T> {
         let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::UnknownTask)?;
         ensure!(task.owner == who, Error::<T>::NotTaskOwner);
         ensure!(task.status != status, Error::<T>::TaskStatusUnchanged);
-        // Only tasks from before protocol version 2 lack a model (migrations::v2); workers cannot serve them.
-        ensure!(status != TaskStatus::Active || TaskModels::<T>::contains_key(id), Error::<T>::TaskHasNoModel);
+        // Only tasks from before protocol version 2 lack a model (migrations::v2 sets their `model` to
+        // zeros, which no descriptor hashes to); workers cannot serve them. Reading the spec, not
+        // `TaskModels`, keeps the descriptor out of this call's proof.
+        ensure!(status != TaskStatus::Active || task.spec.model != NO_MODEL, Error::<T>::TaskHasNoModel);
         task.status = status;
         Tasks::<T>::insert(id, task);
         Self::deposit_event(Event::TaskStatusChanged { task: id, status });

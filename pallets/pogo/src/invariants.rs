@@ -100,10 +100,19 @@ impl<T: Config> Pallet<T> {
             ensure!(PendingByTask::<T>::get(id).len() as u32 == count, "pending list != submissions");
             ensure!(task.committed == owed, "committed escrow != owed by submissions");
             ensure!(task.escrow >= task.committed, "escrow below what is owed");
+            // A task trains the model its spec commits; only a task from before version 2 has none.
+            match TaskModels::<T>::get(id) {
+                Some(model) => ensure!(model.to_descriptor().hash() == task.spec.model, "stored model != spec.model"),
+                None => ensure!(
+                    task.spec.model == NO_MODEL && task.status == TaskStatus::Paused,
+                    "a task without a model is active or claims one"
+                ),
+            }
             let e = escrow_by_owner.entry(task.owner.clone()).or_default();
             *e = e.saturating_add(task.escrow);
         }
         ensure!(per_task.is_empty(), "submission of an unknown task");
+        ensure!(TaskModels::<T>::iter_keys().all(Tasks::<T>::contains_key), "model of an unknown task");
         for (who, amount) in escrow_by_owner {
             ensure!(Self::held(HoldReason::TaskEscrow, &who) == amount, "task escrow != held");
         }

@@ -346,7 +346,7 @@ pub mod v2 {
                 Some(TaskInfo {
                     owner: old.owner,
                     spec: TrainingSpec {
-                        model: [0; 32],
+                        model: NO_MODEL,
                         param_count: s.param_count,
                         leaf_size: s.leaf_size,
                         codec_block: s.codec_block,
@@ -386,7 +386,7 @@ pub mod v2 {
             let tasks: u32 = Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
             ensure!(Tasks::<T>::iter_values().count() as u32 == tasks, "a task was lost");
             ensure!(
-                Tasks::<T>::iter_values().all(|t| t.status == TaskStatus::Paused && t.spec.model == [0; 32]),
+                Tasks::<T>::iter_values().all(|t| t.status == TaskStatus::Paused && t.spec.model == NO_MODEL),
                 "a migrated task is active or claims a model"
             );
             Pallet::<T>::do_try_state()

@@ -71,6 +71,10 @@ pub struct DatasetCommitment<MaxLocatorLen: Get<u32>> {
     pub locator: BoundedVec<u8, MaxLocatorLen>,
 }
 
+/// The `model` of a task created before protocol version 2, which has no descriptor (no
+/// `TaskModels` entry): all zeros, which no descriptor hashes to.
+pub const NO_MODEL: Hash = [0; 32];
+
 /// One trainable tensor of a task's model, as stored on chain (same SCALE encoding as
 /// [`TensorDescriptor`]).
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]

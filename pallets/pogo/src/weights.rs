@@ -58,8 +58,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::TaskModels` (`max_values`: None, `max_size`: Some(200728), added: 203203, mode: `MaxEncodedLen`)
     /// The range of component `t` is `[1, 1024]`.
     fn create_task(t: u32, ) -> Weight {
-        Weight::from_parts(190_098_466, 4178)
-            .saturating_add(Weight::from_parts(2_067_912, 0).saturating_mul(t.into()))
+        Weight::from_parts(239_063_651, 4178)
+            .saturating_add(Weight::from_parts(2_335_696, 0).saturating_mul(t.into()))
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(6_u64))
     }
@@ -70,17 +70,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Balances::Holds` (r:1 w:1)
     /// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
     fn top_up() -> Weight {
-        Weight::from_parts(172_644_000, 6196)
+        Weight::from_parts(297_795_000, 6196)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(4_u64))
     }
     /// Storage: `Pogo::Tasks` (r:1 w:1)
     /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
-    /// Storage: `Pogo::TaskModels` (r:1 w:0)
-    /// Proof: `Pogo::TaskModels` (`max_values`: None, `max_size`: Some(200728), added: 203203, mode: `MaxEncodedLen`)
     fn set_task_status() -> Weight {
-        Weight::from_parts(35_766_000, 204193)
-            .saturating_add(T::DbWeight::get().reads(2_u64))
+        Weight::from_parts(54_546_000, 4178)
+            .saturating_add(T::DbWeight::get().reads(1_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
     /// Storage: `Pogo::Tasks` (r:1 w:1)
@@ -96,7 +94,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::PendingByTask` (r:0 w:1)
     /// Proof: `Pogo::PendingByTask` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
     fn close_task() -> Weight {
-        Weight::from_parts(151_485_000, 4178)
+        Weight::from_parts(273_209_000, 4178)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(6_u64))
     }
@@ -111,7 +109,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::VerifierRegistry` (r:1 w:1)
     /// Proof: `Pogo::VerifierRegistry` (`max_values`: Some(1), `max_size`: Some(12290), added: 12785, mode: `MaxEncodedLen`)
     fn bond() -> Weight {
-        Weight::from_parts(189_654_000, 13775)
+        Weight::from_parts(203_249_000, 13775)
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(5_u64))
     }
@@ -122,7 +120,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::VerifierRegistry` (r:1 w:1)
     /// Proof: `Pogo::VerifierRegistry` (`max_values`: Some(1), `max_size`: Some(12290), added: 12785, mode: `MaxEncodedLen`)
     fn unbond() -> Weight {
-        Weight::from_parts(96_218_000, 13775)
+        Weight::from_parts(128_009_000, 13775)
             .saturating_add(T::DbWeight::get().reads(3_u64))
             .saturating_add(T::DbWeight::get().writes(2_u64))
     }
@@ -135,7 +133,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Balances::Holds` (r:1 w:1)
     /// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
     fn withdraw_unbonded() -> Weight {
-        Weight::from_parts(109_708_000, 3640)
+        Weight::from_parts(106_292_000, 3640)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(3_u64))
     }
@@ -171,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `v` is `[1, 256]`.
     fn submit_round(v: u32, ) -> Weight {
-        Weight::from_parts(310_883_538, 13775)
-            .saturating_add(Weight::from_parts(500_861, 0).saturating_mul(v.into()))
+        Weight::from_parts(457_672_747, 13775)
+            .saturating_add(Weight::from_parts(183_940, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 52).saturating_mul(v.into()))
             .saturating_add(T::DbWeight::get().reads(13_u64))
             .saturating_add(T::DbWeight::get().writes(10_u64))
@@ -182,7 +180,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::Attestations` (r:1 w:1)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     fn commit_verdict() -> Weight {
-        Weight::from_parts(51_075_000, 6250)
+        Weight::from_parts(55_918_000, 6250)
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
@@ -191,7 +189,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::Attestations` (r:1 w:1)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     fn reveal_verdict() -> Weight {
-        Weight::from_parts(53_879_000, 6250)
+        Weight::from_parts(60_393_000, 6250)
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
@@ -209,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::VerifierBonds` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
     /// The range of component `v` is `[1, 256]`.
     fn advance_challenge(v: u32, ) -> Weight {
-        Weight::from_parts(360_798_414, 58851)
-            .saturating_add(Weight::from_parts(1_418_186, 0).saturating_mul(v.into()))
+        Weight::from_parts(382_585_681, 58851)
+            .saturating_add(Weight::from_parts(1_375_901, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 140).saturating_mul(v.into()))
             .saturating_add(T::DbWeight::get().reads(27_u64))
             .saturating_add(T::DbWeight::get().writes(24_u64))
@@ -223,8 +221,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_tally(a: u32, ) -> Weight {
-        Weight::from_parts(116_243_907, 6250)
-            .saturating_add(Weight::from_parts(11_663_735, 0).saturating_mul(a.into()))
+        Weight::from_parts(72_188_036, 6250)
+            .saturating_add(Weight::from_parts(10_973_054, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2586).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -252,8 +250,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_void(a: u32, ) -> Weight {
-        Weight::from_parts(177_066_029, 6250)
-            .saturating_add(Weight::from_parts(11_701_238, 0).saturating_mul(a.into()))
+        Weight::from_parts(161_126_108, 6250)
+            .saturating_add(Weight::from_parts(14_021_191, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2588).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(7_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -286,8 +284,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[3, 32]`.
     fn advance_reject(a: u32, ) -> Weight {
-        Weight::from_parts(251_424_934, 13775)
-            .saturating_add(Weight::from_parts(94_660_253, 0).saturating_mul(a.into()))
+        Weight::from_parts(350_125_017, 13775)
+            .saturating_add(Weight::from_parts(106_952_200, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2603).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(10_u64))
             .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -320,8 +318,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_finalize(a: u32, ) -> Weight {
-        Weight::from_parts(261_670_805, 13775)
-            .saturating_add(Weight::from_parts(88_241_723, 0).saturating_mul(a.into()))
+        Weight::from_parts(231_262_589, 13775)
+            .saturating_add(Weight::from_parts(96_662_054, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2646).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(10_u64))
             .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -355,9 +353,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// The range of component `c` is `[1, 274]`.
     /// The range of component `p` is `[0, 15]`.
     fn report_fraud(c: u32, p: u32, ) -> Weight {
-        Weight::from_parts(21_216_351_148, 89492)
-            .saturating_add(Weight::from_parts(60_889_765, 0).saturating_mul(c.into()))
-            .saturating_add(Weight::from_parts(169_672_379, 0).saturating_mul(p.into()))
+        Weight::from_parts(18_329_298_778, 89492)
+            .saturating_add(Weight::from_parts(72_268_872, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(397_899_910, 0).saturating_mul(p.into()))
             .saturating_add(Weight::from_parts(0, 5260).saturating_mul(p.into()))
             .saturating_add(T::DbWeight::get().reads(137_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
@@ -377,7 +375,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::EpochRandomness` (r:0 w:2)
     /// Proof: `Pogo::EpochRandomness` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
     fn record_epoch_randomness() -> Weight {
-        Weight::from_parts(73_331_000, 9531)
+        Weight::from_parts(74_691_000, 9531)
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(3_u64))
     }
@@ -386,76 +384,76 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's database costs, for tests and mocks.
 impl WeightInfo for () {
     fn create_task(t: u32, ) -> Weight {
-        Weight::from_parts(190_098_466, 4178)
-            .saturating_add(Weight::from_parts(2_067_912, 0).saturating_mul(t.into()))
+        Weight::from_parts(239_063_651, 4178)
+            .saturating_add(Weight::from_parts(2_335_696, 0).saturating_mul(t.into()))
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(6_u64))
     }
     fn top_up() -> Weight {
-        Weight::from_parts(172_644_000, 6196)
+        Weight::from_parts(297_795_000, 6196)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(4_u64))
     }
     fn set_task_status() -> Weight {
-        Weight::from_parts(35_766_000, 204193)
-            .saturating_add(RocksDbWeight::get().reads(2_u64))
+        Weight::from_parts(54_546_000, 4178)
+            .saturating_add(RocksDbWeight::get().reads(1_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn close_task() -> Weight {
-        Weight::from_parts(151_485_000, 4178)
+        Weight::from_parts(273_209_000, 4178)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(6_u64))
     }
     fn bond() -> Weight {
-        Weight::from_parts(189_654_000, 13775)
+        Weight::from_parts(203_249_000, 13775)
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(5_u64))
     }
     fn unbond() -> Weight {
-        Weight::from_parts(96_218_000, 13775)
+        Weight::from_parts(128_009_000, 13775)
             .saturating_add(RocksDbWeight::get().reads(3_u64))
             .saturating_add(RocksDbWeight::get().writes(2_u64))
     }
     fn withdraw_unbonded() -> Weight {
-        Weight::from_parts(109_708_000, 3640)
+        Weight::from_parts(106_292_000, 3640)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(3_u64))
     }
     fn submit_round(v: u32, ) -> Weight {
-        Weight::from_parts(310_883_538, 13775)
-            .saturating_add(Weight::from_parts(500_861, 0).saturating_mul(v.into()))
+        Weight::from_parts(457_672_747, 13775)
+            .saturating_add(Weight::from_parts(183_940, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 52).saturating_mul(v.into()))
             .saturating_add(RocksDbWeight::get().reads(13_u64))
             .saturating_add(RocksDbWeight::get().writes(10_u64))
     }
     fn commit_verdict() -> Weight {
-        Weight::from_parts(51_075_000, 6250)
+        Weight::from_parts(55_918_000, 6250)
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn reveal_verdict() -> Weight {
-        Weight::from_parts(53_879_000, 6250)
+        Weight::from_parts(60_393_000, 6250)
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn advance_challenge(v: u32, ) -> Weight {
-        Weight::from_parts(360_798_414, 58851)
-            .saturating_add(Weight::from_parts(1_418_186, 0).saturating_mul(v.into()))
+        Weight::from_parts(382_585_681, 58851)
+            .saturating_add(Weight::from_parts(1_375_901, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 140).saturating_mul(v.into()))
             .saturating_add(RocksDbWeight::get().reads(27_u64))
             .saturating_add(RocksDbWeight::get().writes(24_u64))
     }
     fn advance_tally(a: u32, ) -> Weight {
-        Weight::from_parts(116_243_907, 6250)
-            .saturating_add(Weight::from_parts(11_663_735, 0).saturating_mul(a.into()))
+        Weight::from_parts(72_188_036, 6250)
+            .saturating_add(Weight::from_parts(10_973_054, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2586).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
             .saturating_add(RocksDbWeight::get().writes(2_u64))
     }
     fn advance_void(a: u32, ) -> Weight {
-        Weight::from_parts(177_066_029, 6250)
-            .saturating_add(Weight::from_parts(11_701_238, 0).saturating_mul(a.into()))
+        Weight::from_parts(161_126_108, 6250)
+            .saturating_add(Weight::from_parts(14_021_191, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2588).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(7_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -463,8 +461,8 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(a.into())))
     }
     fn advance_reject(a: u32, ) -> Weight {
-        Weight::from_parts(251_424_934, 13775)
-            .saturating_add(Weight::from_parts(94_660_253, 0).saturating_mul(a.into()))
+        Weight::from_parts(350_125_017, 13775)
+            .saturating_add(Weight::from_parts(106_952_200, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2603).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(10_u64))
             .saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -472,8 +470,8 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     fn advance_finalize(a: u32, ) -> Weight {
-        Weight::from_parts(261_670_805, 13775)
-            .saturating_add(Weight::from_parts(88_241_723, 0).saturating_mul(a.into()))
+        Weight::from_parts(231_262_589, 13775)
+            .saturating_add(Weight::from_parts(96_662_054, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2646).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(10_u64))
             .saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -481,9 +479,9 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     fn report_fraud(c: u32, p: u32, ) -> Weight {
-        Weight::from_parts(21_216_351_148, 89492)
-            .saturating_add(Weight::from_parts(60_889_765, 0).saturating_mul(c.into()))
-            .saturating_add(Weight::from_parts(169_672_379, 0).saturating_mul(p.into()))
+        Weight::from_parts(18_329_298_778, 89492)
+            .saturating_add(Weight::from_parts(72_268_872, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(397_899_910, 0).saturating_mul(p.into()))
             .saturating_add(Weight::from_parts(0, 5260).saturating_mul(p.into()))
             .saturating_add(RocksDbWeight::get().reads(137_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
@@ -491,7 +489,7 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
     }
     fn record_epoch_randomness() -> Weight {
-        Weight::from_parts(73_331_000, 9531)
+        Weight::from_parts(74_691_000, 9531)
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(3_u64))
     }

@@ -420,6 +420,10 @@ fn fuzz_bounded() {
     for kind in [CREATE_TASK, BOND, SUBMIT_ROUND] {
         assert!(stats.ok[kind] > 0, "no {} succeeded", KINDS[kind]);
     }
+    // The harness reaches the deep states, not only early rejections.
+    for event in ["RoundAccepted", "RoundEscalated", "FraudProven", "RoundFinalized"] {
+        assert!(stats.event(event) > 0, "no {event} in the bounded run");
+    }
 }
 
 #[test]
