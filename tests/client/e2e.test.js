@@ -171,7 +171,8 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     const create = api.tx.pogo.createTask(fx.spec, fx.model, taskParams(), fx.initialRoot, dataset(), 100n * UNIT);
     assert.equal(create.method.args[0].toHex(), fx.spec, 'TrainingSpec');
     assert.equal(create.method.args[0].toJSON().paramCount, 600);
-    assert.equal(create.method.args[2].toHex(), fx.initialRoot, 'initial root');
+    assert.equal(create.method.args[1].toHex(), fx.model, 'BoundedModelDescriptor');
+    assert.equal(create.method.args[3].toHex(), fx.initialRoot, 'initial root');
     const submit = api.tx.pogo.submitRound(0, fx.commitment, MINER_LOCATOR);
     assert.equal(submit.method.args[1].toHex(), fx.commitment, 'RoundCommitment');
     assert.equal(submit.method.args[1].toJSON().finalRoot, fx.finalRoot);
@@ -265,8 +266,10 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       });
     }
     // A task with no escrow still holds its storage deposit, released when it is closed.
-    const deposit = api.consts.pogo.taskDeposit.toBigInt();
-    assert.ok(deposit > 0n, 'TaskDeposit');
+    // TaskDeposit for the record plus ModelByteDeposit for each byte of the model descriptor.
+    const modelBytes = BigInt((fx.model.length - 2) / 2);
+    const deposit = api.consts.pogo.taskDeposit.toBigInt() + api.consts.pogo.modelByteDeposit.toBigInt() * modelBytes;
+    assert.ok(api.consts.pogo.taskDeposit.toBigInt() > 0n && api.consts.pogo.modelByteDeposit.toBigInt() > 0n, 'deposits');
     const held = async (at) =>
       (await at.query.balances.holds(alice.address))
         .filter((h) => h.id.toJSON()?.pogo === 'TaskDeposit')
@@ -305,10 +308,10 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     // The model it trains, readable from metadata alone: names and shapes in flattening order.
     const model = (await api.query.pogo.taskModels(s.task)).unwrap();
     assert.equal(model.toHex(), fx.model);
-    assert.equal(model.architecture.toUtf8(), 'mlp {"inputs":16,"hidden":[24],"classes":8}');
+    assert.equal(model.architecture.toUtf8(), 'mlp {"inputs":19,"hidden":[19],"classes":11}');
     assert.deepEqual(
       model.tensors.map((t) => [t.name.toUtf8(), t.shape.map((d) => d.toNumber())]),
-      [['fc0.weight', [24, 16]], ['fc0.bias', [24]], ['fc1.weight', [8, 24]], ['fc1.bias', [8]]],
+      [['fc0.weight', [19, 19]], ['fc0.bias', [19]], ['fc1.weight', [11, 19]], ['fc1.bias', [11]]],
     );
     assert.equal(stored.spec.model.toHex(), fx.modelHash, 'the spec commits the descriptor');
     note(`task ${s.task} created by Alice, escrow ${escrow / UNIT} UNIT, root ${fx.initialRoot}, model ${model.tensors.length} tensors`);

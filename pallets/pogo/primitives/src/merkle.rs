@@ -325,5 +325,13 @@ mod tests {
         sealed.extend_from_slice(&top);
         let root = *blake3::keyed_hash(&blake3::derive_key("pogo v1 merkle root", &[]), &sealed).as_bytes();
         assert_eq!(tree.root(), root);
+        // The values docs/protocol.md section 5 prints (computed there from the text alone).
+        let hex = |h: &Hash| h.iter().map(|b| alloc::format!("{b:02x}")).collect::<alloc::string::String>();
+        assert_eq!(hex(&l[0]), "f567a12480f207f0c748cf32ba57be89f45a5f9136ad5c59a6c8ed998e28252c");
+        assert_eq!(hex(&n01), "c124560291ff457034177e77c93095f5e34bce18334fa85851b08a70a2c1557f");
+        assert_eq!(hex(&top), "35bf4b9671cf4e9b8fe94ca4d2e9b73ddf9b8a5a87e370857e7d0133c77bf69f");
+        assert_eq!(hex(&root), "bf8a5720119c55a7f4489a015a80f507cd789efc18a17c21bf8e927329f57444");
+        let one = MerkleTree::from_leaves([b"x".as_slice()]).unwrap();
+        assert_eq!(hex(&one.root()), "8def1e0c3b1e50716d1f39f8b02cd770c93b9aededa910f9c0df5d31fc2bc68a");
     }
 }

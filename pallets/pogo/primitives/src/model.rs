@@ -189,6 +189,16 @@ mod tests {
     }
 
     #[test]
+    fn the_example_of_the_protocol_text() {
+        // docs/protocol.md section 4, "Model descriptor" (computed there from the text alone).
+        let m = ModelDescriptor { architecture: b"x".to_vec(), tensors: alloc::vec![t("w", &[2, 3])] };
+        let hex = |b: &[u8]| b.iter().map(|b| alloc::format!("{b:02x}")).collect::<alloc::string::String>();
+        assert_eq!(hex(&m.encode()), "04780404770802000000000000000300000000000000");
+        assert_eq!(hex(&m.hash()), "c0ae65cd1ea2a3ee932ea6c199cf2133579c5e1bd531d542a320fd525ee166a8");
+        assert_eq!(m.validate(6), Ok(()));
+    }
+
+    #[test]
     fn every_rule_has_its_error() {
         let n = 2410;
         let bad = |f: fn(&mut ModelDescriptor), e: ModelError| {
