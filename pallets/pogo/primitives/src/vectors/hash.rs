@@ -8,7 +8,7 @@ use crate::hash::{finish, Domain};
 use serde_json::{json, Value};
 
 /// The part's description in its file.
-pub(super) const DESCRIPTION: &str = "Hashing (protocol.md section 3, hash.rs). Every hash is BLAKE3 in keyed \
+pub(super) const DESCRIPTION: &str = "Hashing (protocol.md sections 2 and 3, hash.rs). Every hash is BLAKE3 in keyed \
 mode; the key of a domain is BLAKE3 derive_key(context, empty key material), context being the domain's \
 fixed string \"pogo v1 <purpose>\". Kind domain_key: input context; expected domain (the Rust variant name) \
 and key (32 bytes). Kind keyed_hash: input context and message (bytes); expected hash = \

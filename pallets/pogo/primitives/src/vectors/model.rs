@@ -9,7 +9,7 @@ use codec::Encode;
 use serde_json::{json, Value};
 
 /// The part's description in its file.
-pub(super) const DESCRIPTION: &str = "Model descriptors (model.rs). A descriptor is {architecture (bytes, \
+pub(super) const DESCRIPTION: &str = "Model descriptors (protocol.md section 4, model.rs). A descriptor is {architecture (bytes, \
 UTF-8 when valid), tensors: [{name (bytes), shape (dimensions, outermost first)}]}. Kind descriptor: \
 input descriptor and param_count (the spec's); expected scale (its SCALE encoding), hash (H_model of \
 it, the spec's model field), offsets ([name, first parameter, element count] per tensor, null when the \

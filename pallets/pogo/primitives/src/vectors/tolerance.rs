@@ -20,7 +20,7 @@ pub(super) const DESCRIPTION: &str = "The tolerance rule (protocol.md section 11
 compare: input leaves (each {committed: bytes of a 4-bit leaf, recomputed: f32 bits}), block, reference \
 (the step's reference magnitude M, f32 bits) and tolerance {boundary_margin_ppm, max_scale_error_ppm, \
 noise_floor_ppm}; each leaf is compared with Comparison::of_leaf and the results merged in order; \
-expected codes, boundary_flips, bad_codes, blocks, bad_scales, worst_code_excess and worst_scale_error \
+expected codes, boundary_flips, bad_codes, blocks, bad_scales, worst_code_excess, worst_scale_error and worst_bound_use \
 (f64 bits) and passes, or the first leaf's error. Kind reference_magnitude: input gradient (f32 bits); \
 expected m (the largest |v|, f32 bits) or an error. Kind tolerance_valid: input tolerance; expected \
 valid.";
@@ -201,6 +201,8 @@ fn comparison_json(c: &Comparison) -> Value {
         "worst_code_excess_approx": approx(c.worst_code_excess),
         "worst_scale_error": f64v(c.worst_scale_error),
         "worst_scale_error_approx": approx(c.worst_scale_error),
+        "worst_bound_use": f64v(c.worst_bound_use),
+        "worst_bound_use_approx": approx(c.worst_bound_use),
         "passes": c.passes(),
     })
 }
