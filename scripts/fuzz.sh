@@ -31,7 +31,11 @@ deps="$CARGO_TARGET_DIR/$POGO_PROFILE/deps"
 bin=""
 # Newest first: the first executable whose ignored tests include fuzz_long (the pallet's unit tests).
 while IFS= read -r candidate; do
-  list="$("$candidate" --list --ignored 2>/dev/null || true)"
+  # Other pallet_pogo-* executables (stale builds, other feature sets) may not run here: skip them.
+  if ! list="$("$candidate" --list --ignored 2>/dev/null)"; then
+    echo "fuzz.sh: skipping $candidate (it does not list its tests)" >&2
+    continue
+  fi
   if grep -qx 'tests::fuzz::fuzz_long: test' <<<"$list"; then
     bin="$candidate"
     break

@@ -9,7 +9,7 @@
 
 use crate::{engine::Engine, model::Model, pin_torch_settings, EngineError};
 use pogo_primitives::{
-    quant::{decode, quantize, QuantError},
+    quant::{decode, encode_block_into, quantize, QuantError},
     spec::TrainingSpec,
     tolerance::{reference_magnitude, Comparison, Tolerance, ToleranceError},
 };
@@ -169,12 +169,7 @@ pub fn poison(spec: &TrainingSpec, g: &[f32], window: f64, limit: usize) -> Resu
                     }
                 }
             }
-            bytes.extend_from_slice(&b.scale.to_le_bytes());
-            for pair in codes.chunks(2) {
-                let lo = (pair[0] as u8) & 0x0f;
-                let hi = pair.get(1).map_or(0, |h| (*h as u8) & 0x0f);
-                bytes.push(lo | (hi << 4));
-            }
+            encode_block_into(b.scale, codes, &mut bytes);
         }
         leaves.push(bytes);
     }

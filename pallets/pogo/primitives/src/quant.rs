@@ -91,6 +91,24 @@ pub(crate) fn code_of(x: f32, scale: f32) -> i8 {
     }
 }
 
+/// The codec's scale of one block (step 2): `max |x[i]| / 7.0` in f32, `+0.0` for an empty or all-zero
+/// block. The values must be finite.
+pub fn block_scale(values: &[f32]) -> f32 {
+    values.iter().fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m }) / 7.0
+}
+
+/// Appends one block's bytes (step 4): `scale` as little-endian f32 bits, then the codes two per byte,
+/// the first of a pair in the low nibble, an odd count padded with a zero high nibble. Codes are taken
+/// as given (a canonical block has them in `[-7, 7]`, all 0 under a zero scale).
+pub fn encode_block_into(scale: f32, codes: impl IntoIterator<Item = i8>, out: &mut Vec<u8>) {
+    out.extend_from_slice(&scale.to_bits().to_le_bytes());
+    let mut codes = codes.into_iter();
+    while let Some(lo) = codes.next() {
+        let hi = codes.next().unwrap_or(0);
+        out.push(((lo as u8) & 0x0f) | (((hi as u8) & 0x0f) << 4));
+    }
+}
+
 /// Appends the encoding of `values` (block size `block`) to `out`.
 pub fn quantize_into(values: &[f32], block: usize, out: &mut Vec<u8>) -> Result<(), QuantError> {
     if block == 0 {
@@ -101,17 +119,8 @@ pub fn quantize_into(values: &[f32], block: usize, out: &mut Vec<u8>) -> Result<
     }
     out.reserve(encoded_len(values.len(), block).unwrap_or(0));
     for chunk in values.chunks(block) {
-        let m = chunk.iter().fold(0.0f32, |m, v| if v.abs() > m { v.abs() } else { m });
-        let scale = m / 7.0;
-        out.extend_from_slice(&scale.to_bits().to_le_bytes());
-        for pair in chunk.chunks(2) {
-            let (lo, hi) = match pair {
-                [a, b] if scale > 0.0 => (code_of(*a, scale), code_of(*b, scale)),
-                [a] if scale > 0.0 => (code_of(*a, scale), 0),
-                _ => (0, 0),
-            };
-            out.push(((lo as u8) & 0x0f) | (((hi as u8) & 0x0f) << 4));
-        }
+        let scale = block_scale(chunk);
+        encode_block_into(scale, chunk.iter().map(|v| if scale > 0.0 { code_of(*v, scale) } else { 0 }), out);
     }
     Ok(())
 }

@@ -26,7 +26,7 @@
 //! beyond honest rounding, and every block's scale within the scale bound. `docs/protocol.md` §11 and
 //! `docs/worker.md` ("Tolerance") give the measurements behind [`Tolerance::DEFAULT`].
 
-use crate::quant::{code_of, decode, QuantError, MAX_CODE};
+use crate::quant::{block_scale, code_of, decode, QuantError};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
@@ -164,7 +164,7 @@ impl Comparison {
         let mut c = Comparison::default();
         for (b, values) in blocks.iter().zip(recomputed.chunks(block.max(1))) {
             c.blocks = c.blocks.saturating_add(1);
-            let ours = values.iter().fold(0.0f32, |m, v| m.max(v.abs())) / f32::from(MAX_CODE);
+            let ours = block_scale(values);
             let (sc, sr) = (f64::from(b.scale), f64::from(ours));
             let larger = sc.max(sr);
             let scale_error = (sc - sr).abs();

@@ -28,7 +28,7 @@ use frame_support::{
     traits::{fungible::Mutate, Hooks, PalletInfoAccess},
     weights::Weight,
 };
-use input::{chunk_seed, Gen, SplitMix64};
+use input::{chunk_seed, Gen, SplitMix};
 use pogo_primitives::Hash;
 use polkadot_sdk::{frame_support, frame_system, sp_io, sp_runtime::DispatchError};
 use std::{
@@ -312,7 +312,7 @@ fn choose_op(g: &mut Gen) -> usize {
 
 /// Runs `count` calls of chunk `chunk` in fresh externalities.
 fn run_chunk(cfg: &RunConfig, chunk: u64, count: u64, initial: Hash, stats: &mut Stats, pos: &mut Position) {
-    let mut rng = SplitMix64::new(chunk_seed(cfg.seed, chunk));
+    let mut rng = SplitMix::new(chunk_seed(cfg.seed, chunk));
     let mut bytes = vec![0u8; OP_BYTES];
     new_test_ext().execute_with(|| {
         for who in EXTRA {

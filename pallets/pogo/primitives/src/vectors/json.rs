@@ -368,17 +368,18 @@ pub(super) fn spec_with(rule: UpdateRule, param_count: u64, leaf_size: u32, code
 // ---------------------------------------------------------------------------------------------------
 // Inputs.
 
-/// splitmix64: the deterministic source of every "random" input.
-pub(super) struct SplitMix(u64);
+/// splitmix64 (Vigna): the deterministic source of every "random" input of the vectors, and of the
+/// pallet's fuzzer byte stream.
+pub struct SplitMix(u64);
 
 impl SplitMix {
     /// A generator with state `seed`.
-    pub(super) fn new(seed: u64) -> Self {
+    pub fn new(seed: u64) -> Self {
         Self(seed)
     }
 
     /// The next 64-bit output.
-    pub(super) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -386,13 +387,21 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
+    /// Fills `buf` with successive outputs, each as 8 little-endian bytes (the last one cut short).
+    pub fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let word = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+    }
+
     /// `n` bytes (the low byte of successive outputs).
-    pub(super) fn bytes(&mut self, n: usize) -> Vec<u8> {
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         (0..n).map(|_| self.next_u64() as u8).collect()
     }
 
     /// 32 bytes.
-    pub(super) fn hash32(&mut self) -> Hash {
+    pub fn hash32(&mut self) -> Hash {
         let mut h = [0u8; 32];
         for b in h.iter_mut() {
             *b = self.next_u64() as u8;
@@ -401,12 +410,12 @@ impl SplitMix {
     }
 
     /// A value in `[-1, 1)` with 24 random bits.
-    pub(super) fn unit(&mut self) -> f32 {
+    pub fn unit(&mut self) -> f32 {
         (self.next_u64() >> 40) as f32 / 8_388_608.0 - 1.0
     }
 
     /// `n` values in `[-scale, scale)`.
-    pub(super) fn units(&mut self, n: usize, scale: f32) -> Vec<f32> {
+    pub fn units(&mut self, n: usize, scale: f32) -> Vec<f32> {
         (0..n).map(|_| self.unit() * scale).collect()
     }
 }

@@ -70,6 +70,8 @@ mod tolerance;
 mod update;
 mod verdict;
 
+pub use json::SplitMix;
+
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 

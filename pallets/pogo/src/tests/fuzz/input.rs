@@ -4,36 +4,14 @@
 use arbitrary::{unstructured::Int, Arbitrary, Unstructured};
 use core::ops::RangeInclusive;
 
-/// Sebastiano Vigna's splitmix64: a tiny, fast, well-mixed 64-bit generator.
-pub(super) struct SplitMix64(u64);
-
-impl SplitMix64 {
-    pub(super) fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub(super) fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Fills `buf` with the next bytes of the stream.
-    pub(super) fn fill(&mut self, buf: &mut [u8]) {
-        for chunk in buf.chunks_mut(8) {
-            let word = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(&word[..chunk.len()]);
-        }
-    }
-}
+/// The byte stream: pogo-primitives' splitmix64 (the known-answer vectors' generator).
+pub(super) use pogo_primitives::vectors::SplitMix;
 
 /// The seed of chunk `chunk` of a run seeded with `seed` (chunks are independent: any one of them can
 /// be replayed alone).
 pub(super) fn chunk_seed(seed: u64, chunk: u64) -> u64 {
-    let base = SplitMix64::new(seed).next_u64();
-    SplitMix64::new(base ^ chunk.wrapping_mul(0xD1B5_4A32_D192_ED03)).next_u64()
+    let base = SplitMix::new(seed).next_u64();
+    SplitMix::new(base ^ chunk.wrapping_mul(0xD1B5_4A32_D192_ED03)).next_u64()
 }
 
 /// Values drawn from one operation's bytes. Once the bytes are used up a draw returns the start of its
