@@ -129,6 +129,14 @@ else
     "$PY" -m pip install --quiet "torch==$TORCH_VERSION" || die "pip install torch==$TORCH_VERSION failed"
   fi
 fi
+# safetensors (Python): the test that loads `pogo-worker fetch-model`'s export in PyTorch.
+SAFETENSORS_VERSION="0.7.0"
+if "$PY" -c "import safetensors, sys; sys.exit(safetensors.__version__ != '$SAFETENSORS_VERSION')" 2>/dev/null; then
+  skip "safetensors $SAFETENSORS_VERSION present"
+else
+  say "pip install safetensors==$SAFETENSORS_VERSION"
+  "$PY" -m pip install --quiet "safetensors==$SAFETENSORS_VERSION" || die "pip install safetensors failed"
+fi
 
 # --- the worker's default data sets (real data, from registry packages) ---------------------------
 # digits: the UCI handwritten digits as scikit-learn bundles them (only its data file is taken from the

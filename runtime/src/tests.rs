@@ -178,3 +178,32 @@ fn the_benchmark_relay_proof_is_current() {
     assert!(bytes.len() > 4 * 1024, "a proof of realistic depth ({} bytes)", bytes.len());
     assert_eq!(committed, bytes, "runtime/benchmarking/relay-state-proof.scale is stale: rerun with POGO_WRITE_FIXTURES=1");
 }
+
+/// The worker's chain client (`offchain-worker/chain`) generates its types at compile time from this
+/// file; a runtime change that would break it must fail here, not in a user's run. Regenerate it with
+/// `scripts/metadata.sh` (which runs this test with `POGO_WRITE_METADATA=1`).
+#[test]
+fn the_worker_metadata_file_is_current() {
+    let version = Runtime::metadata_versions().into_iter().filter(|v| *v != u32::MAX).max().expect("a stable version");
+    // Metadata reads storage-free runtime code, but its tracing spans need externalities.
+    let metadata = TestExternalities::default()
+        .execute_with(|| Runtime::metadata_at_version(version))
+        .expect("the runtime offers its own version");
+    // `OpaqueMetadata` wraps the encoded `RuntimeMetadataPrefixed`: the file holds those bytes, as
+    // `subxt metadata` writes them.
+    let bytes: Vec<u8> = metadata.to_vec();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../offchain-worker/chain/metadata/pogo.scale");
+    if std::env::var_os("POGO_WRITE_METADATA").is_some() {
+        std::fs::write(&path, &bytes).expect("metadata file written");
+        return;
+    }
+    let on_disk = std::fs::read(&path).unwrap_or_default();
+    assert!(
+        on_disk == bytes,
+        "{} differs from the runtime's metadata (version {version}, {} bytes vs {} on disk): run scripts/metadata.sh \
+         and rebuild the worker",
+        path.display(),
+        bytes.len(),
+        on_disk.len()
+    );
+}

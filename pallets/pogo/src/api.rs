@@ -26,6 +26,7 @@ impl<T: Config> Pallet<T> {
             eval_root: t.dataset.eval_root,
             locator: t.dataset.locator.into_inner(),
             state_root: t.state_root,
+            model_locator: t.model_locator.into_inner(),
             round: t.round,
             steps_done: t.steps_done,
             status: t.status,

@@ -12,10 +12,10 @@ use frame_support::{
 use polkadot_sdk::{frame_support, sp_runtime};
 use sp_runtime::{traits::Zero, Saturating};
 
-impl Role {
-    /// The hold reason of this role's bond.
-    pub fn hold_reason(self) -> HoldReason {
-        match self {
+impl HoldReason {
+    /// The hold reason of `role`'s bond.
+    pub fn of(role: Role) -> Self {
+        match role {
             Role::Miner => HoldReason::MinerBond,
             Role::Verifier => HoldReason::VerifierBond,
         }
@@ -89,7 +89,7 @@ impl<T: Config> Pallet<T> {
     ) -> CreditOf<T> {
         let Some(mut ledger) = Self::ledger(role, who) else { return Default::default() };
         let amount = amount.min(reserved).min(ledger.held);
-        let (credit, _missing) = T::Currency::slash(&role.hold_reason().into(), who, amount);
+        let (credit, _missing) = T::Currency::slash(&HoldReason::of(role).into(), who, amount);
         let slashed = credit.peek();
         ledger.held = ledger.held.saturating_sub(slashed);
         ledger.at_risk = ledger.at_risk.saturating_sub(reserved);

@@ -95,6 +95,7 @@ impl<T: Config> Pallet<T> {
             params,
             dataset,
             state_root: initial_root,
+            model_locator: BoundedVec::new(),
             initial_root,
             round: 0,
             steps_done: 0,
@@ -166,7 +167,7 @@ impl<T: Config> Pallet<T> {
             ensure!(Self::active_bond(&ledger) >= T::MinVerifierBond::get(), Error::<T>::BondTooSmall);
         }
         ensure!(Self::reducible(&who) >= amount, Error::<T>::InsufficientBalance);
-        Self::hold(role.hold_reason(), &who, amount)?;
+        Self::hold(HoldReason::of(role), &who, amount)?;
         Self::put_ledger(role, &who, ledger);
         if role == Role::Verifier {
             // Takes a registry slot, evicting a smaller bond when full (the call fails otherwise and
@@ -209,7 +210,7 @@ impl<T: Config> Pallet<T> {
                 Error::<T>::UnbondingAwaitsSubmissions
             );
         }
-        let released = Self::release(role.hold_reason(), &who, amount);
+        let released = Self::release(HoldReason::of(role), &who, amount);
         ledger.held = ledger.held.saturating_sub(released);
         ledger.unbonding = None;
         Self::put_ledger(role, &who, ledger);
@@ -271,6 +272,7 @@ impl<T: Config> Pallet<T> {
                 commitment,
                 round,
                 base_root_set_at: task.root_set_at,
+                base_locator: task.model_locator.clone(),
                 locator,
                 submitted_at: frame_system::Pallet::<T>::block_number(),
                 relay_epoch: epoch,
@@ -387,6 +389,7 @@ impl<T: Config> Pallet<T> {
             // steps, so the counters follow from the round number, whatever was built on top since.
             task.state_root = sub.commitment.base_root;
             task.root_set_at = sub.base_root_set_at;
+            task.model_locator = sub.base_locator.clone();
             task.round = sub.round;
             task.steps_done = u64::from(sub.round).saturating_mul(u64::from(task.spec.steps_per_round));
             Self::deposit_event(Event::StateRootReverted { task: task_id, state_root: task.state_root });

@@ -325,6 +325,7 @@ impl<T: Config> Pallet<T> {
                 task.state_root = sub.commitment.final_root;
                 // The root was public from the round's inclusion: accounts bonded since cannot use it.
                 task.root_set_at = sub.submitted_at;
+                task.model_locator = sub.locator.clone();
                 task.round = task.round.saturating_add(1);
                 task.steps_done = task.steps_done.saturating_add(u64::from(sub.commitment.steps));
                 sub.phase = Phase::Accepted(final_at);

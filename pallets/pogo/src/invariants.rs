@@ -36,7 +36,7 @@ impl<T: Config> Pallet<T> {
             (Role::Verifier, VerifierBonds::<T>::iter().collect()),
         ] {
             for (who, l) in ledgers {
-                ensure!(Self::held(role.hold_reason(), &who) == l.held, "recorded bond != held");
+                ensure!(Self::held(HoldReason::of(role), &who) == l.held, "recorded bond != held");
                 let unbonding = l.unbonding.map(|u| u.amount).unwrap_or_default();
                 ensure!(unbonding <= l.held, "unbonding exceeds bond");
                 // A miner's risk is taken from its free bond; a verifier's comes from stake snapshots

@@ -163,6 +163,57 @@ pub mod v1 {
             pub deposit: Balance,
         }
 
+        /// A submission of version 1: no `base_locator`.
+        #[derive(Encode, Decode, TypeInfo, MaxEncodedLen)]
+        #[scale_info(skip_type_params(MaxLocatorLen, MaxAssigned))]
+        pub struct Submission<AccountId, Balance, BlockNumber, MaxLocatorLen: Get<u32>, MaxAssigned: Get<u32>> {
+            /// Task.
+            pub task: TaskId,
+            /// Miner.
+            pub miner: AccountId,
+            /// Commitment.
+            pub commitment: RoundCommitment,
+            /// Round.
+            pub round: u32,
+            /// Base root block.
+            pub base_root_set_at: BlockNumber,
+            /// Locator.
+            pub locator: BoundedVec<u8, MaxLocatorLen>,
+            /// Inclusion block.
+            pub submitted_at: BlockNumber,
+            /// Relay epoch.
+            pub relay_epoch: u64,
+            /// Escalation epoch.
+            pub escalated_epoch: Option<u64>,
+            /// Phase.
+            pub phase: Phase<BlockNumber>,
+            /// Miner bond.
+            pub bond: Balance,
+            /// Deposit.
+            pub deposit: Balance,
+            /// Escrow.
+            pub escrow: Balance,
+            /// Level-0 challenge.
+            pub challenge: Option<Hash>,
+            /// Level-1 challenge.
+            pub escalation_challenge: Option<Hash>,
+            /// Level.
+            pub level: u8,
+            /// Assigned.
+            pub assigned: BoundedVec<Assignment<AccountId, Balance>, MaxAssigned>,
+            /// Disputed steps.
+            pub disputed_steps: BoundedVec<u32, MaxAssigned>,
+        }
+
+        /// The version-1 submission record of a runtime.
+        pub type SubmissionOf<T> = Submission<
+            <T as frame_system::Config>::AccountId,
+            BalanceOf<T>,
+            BlockNumberFor<T>,
+            <T as Config>::MaxLocatorLen,
+            <T as Config>::MaxAssigned,
+        >;
+
         /// The version-1 task record of a runtime.
         pub type TaskOf<T> = TaskInfo<
             <T as frame_system::Config>::AccountId,
@@ -171,7 +222,7 @@ pub mod v1 {
             <T as Config>::MaxLocatorLen,
         >;
 
-        pub use alias::Tasks;
+        pub use alias::{Submissions, Tasks};
 
         #[allow(missing_docs)] // the counter prefix type `storage_alias` generates has no docs
         mod alias {
@@ -180,6 +231,11 @@ pub mod v1 {
             /// `Tasks` with version-1 records.
             #[frame_support::storage_alias]
             pub type Tasks<T: Config> = CountedStorageMap<Pallet<T>, Blake2_128Concat, TaskId, TaskOf<T>>;
+
+            /// `Submissions` with version-1 records.
+            #[frame_support::storage_alias]
+            pub type Submissions<T: Config> =
+                CountedStorageMap<Pallet<T>, Blake2_128Concat, SubmissionId, SubmissionOf<T>>;
         }
     }
 
@@ -257,11 +313,11 @@ pub mod v1 {
                     deposit: Zero::zero(),
                 })
             });
-            Submissions::<T>::translate::<OldSubmission<T>, _>(|id, old| {
+            frozen::Submissions::<T>::translate::<OldSubmission<T>, _>(|id, old| {
                 reads.saturating_inc();
                 writes = writes.saturating_add(2);
                 SubmissionQueue::<T>::insert(id.to_be_bytes(), ());
-                Some(Submission {
+                Some(frozen::Submission {
                     task: old.task,
                     miner: old.miner,
                     commitment: old.commitment,
@@ -301,7 +357,7 @@ pub mod v1 {
             let (tasks, submissions, miners, verifiers): (u32, u32, u32, u32) =
                 Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
             ensure!(frozen::Tasks::<T>::iter_values().count() as u32 == tasks, "a task was lost");
-            ensure!(Submissions::<T>::iter_values().count() as u32 == submissions, "a submission was lost");
+            ensure!(frozen::Submissions::<T>::iter_values().count() as u32 == submissions, "a submission was lost");
             ensure!(MinerBonds::<T>::iter_values().count() as u32 == miners, "a miner ledger was lost");
             ensure!(VerifierBonds::<T>::iter_values().count() as u32 == verifiers, "a verifier ledger was lost");
             ensure!(SubmissionQueue::<T>::iter_keys().count() as u32 == submissions, "queue != submissions");
@@ -334,7 +390,9 @@ pub mod v2 {
         /// Tasks: the spec's `model` is all zeros, which no descriptor hashes to, and no `TaskModels`
         /// entry exists, so workers refuse the task; it is paused (its pending rounds finish; the owner
         /// may close it and create it again with a model). The tolerance becomes
-        /// `Tolerance::DEFAULT`: version 1's code budgets mean nothing under the new rule.
+        /// `Tolerance::DEFAULT`: version 1's code budgets mean nothing under the new rule. Its
+        /// `model_locator` is empty (the state is served by the round that set it, which version 1 did
+        /// not record). Submissions: `base_locator` is empty.
         fn on_runtime_upgrade() -> Weight {
             let (mut reads, mut writes) = (0u64, 0u64);
             Tasks::<T>::translate::<frozen::TaskOf<T>, _>(|_, old| {
@@ -371,6 +429,32 @@ pub mod v2 {
                     pending: old.pending,
                     root_set_at: old.root_set_at,
                     deposit: old.deposit,
+                    model_locator: BoundedVec::new(),
+                })
+            });
+            Submissions::<T>::translate::<frozen::SubmissionOf<T>, _>(|_, old| {
+                reads.saturating_inc();
+                writes.saturating_inc();
+                Some(Submission {
+                    task: old.task,
+                    miner: old.miner,
+                    commitment: old.commitment,
+                    round: old.round,
+                    base_root_set_at: old.base_root_set_at,
+                    locator: old.locator,
+                    base_locator: BoundedVec::new(),
+                    submitted_at: old.submitted_at,
+                    relay_epoch: old.relay_epoch,
+                    escalated_epoch: old.escalated_epoch,
+                    phase: old.phase,
+                    bond: old.bond,
+                    deposit: old.deposit,
+                    escrow: old.escrow,
+                    challenge: old.challenge,
+                    escalation_challenge: old.escalation_challenge,
+                    level: old.level,
+                    assigned: old.assigned,
+                    disputed_steps: old.disputed_steps,
                 })
             });
             T::DbWeight::get().reads_writes(reads, writes)
@@ -378,13 +462,15 @@ pub mod v2 {
 
         #[cfg(feature = "try-runtime")]
         fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
-            Ok(frozen::Tasks::<T>::count().encode())
+            Ok((frozen::Tasks::<T>::count(), Submissions::<T>::count()).encode())
         }
 
         #[cfg(feature = "try-runtime")]
         fn post_upgrade(state: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
-            let tasks: u32 = Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
+            let (tasks, submissions): (u32, u32) =
+                Decode::decode(&mut &state[..]).map_err(|_| "pre_upgrade state does not decode")?;
             ensure!(Tasks::<T>::iter_values().count() as u32 == tasks, "a task was lost");
+            ensure!(Submissions::<T>::iter_values().count() as u32 == submissions, "a submission was lost");
             ensure!(
                 Tasks::<T>::iter_values().all(|t| t.status == TaskStatus::Paused && t.spec.model == NO_MODEL),
                 "a migrated task is active or claims a model"

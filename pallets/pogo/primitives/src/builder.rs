@@ -229,6 +229,22 @@ impl RoundBuilder {
         })
     }
 
+    /// Every gradient leaf of step `step` (the bytes its gradient root commits), in leaf order.
+    pub fn gradient_leaves(&self, step: u32) -> Option<&[Vec<u8>]> {
+        Some(self.steps.get(usize::try_from(step).ok()?)?.gradient_leaves.as_slice())
+    }
+
+    /// The steps after which a checkpoint was taken, ascending (the base, `None`, is not listed).
+    pub fn checkpoint_steps(&self) -> Vec<u32> {
+        self.checkpoints.iter().map(|(s, _)| *s).collect()
+    }
+
+    /// Every state leaf of the checkpoint after step `step` (`None` = base) and its root.
+    pub fn checkpoint_leaves(&self, step: Option<u32>) -> Option<(&[Vec<u8>], Hash)> {
+        let cp = self.checkpoint_at(step)?;
+        Some((cp.leaves.as_slice(), cp.tree.root()))
+    }
+
     /// The state leaf `index` at checkpoint step `step` (`None` = base) with its proof.
     pub fn state_opening(&self, step: Option<u32>, index: u64) -> Option<(Vec<u8>, crate::merkle::MerkleProof)> {
         let cp = self.checkpoint_at(step)?;

@@ -51,6 +51,7 @@ pub mod state;
 pub mod tolerance;
 pub mod update;
 pub mod verdict;
+pub mod views;
 #[cfg(feature = "std")]
 pub mod vectors;
 

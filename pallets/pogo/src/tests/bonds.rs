@@ -81,7 +81,7 @@ fn bonding_again_adds_to_the_ledger_and_renews_its_block() {
             assert_ok!(Pogo::bond(signed(VERIFIERS[0]), role, 250));
             assert_eq!(ledger(role, VERIFIERS[0]).held, 1_250);
             assert_eq!(ledger(role, VERIFIERS[0]).bonded_at, 3);
-            assert_eq!(Pogo::held(role.hold_reason(), &VERIFIERS[0]), 1_250);
+            assert_eq!(Pogo::held(HoldReason::of(role), &VERIFIERS[0]), 1_250);
         }
         assert_eq!(VerifierBonds::<Test>::count(), 1);
         assert_eq!(registry(), vec![(VERIFIERS[0], 1_250)], "a second bond updates the slot, never adds one");
@@ -163,7 +163,7 @@ fn unbond_keeps_the_hold_and_schedules_the_release() {
             assert_eq!(l, BondLedger { held: 1_000, at_risk: 0, unbonding: Some(unbonding), bonded_at: 1 });
             assert_eq!(Pogo::free_bond(&l), 700);
             assert_eq!(Pogo::active_bond(&l), 700);
-            assert_eq!(Pogo::held(role.hold_reason(), &VERIFIERS[0]), 1_000);
+            assert_eq!(Pogo::held(HoldReason::of(role), &VERIFIERS[0]), 1_000);
             assert!(pogo_events().contains(&Event::Unbonding {
                 who: VERIFIERS[0],
                 role,
@@ -194,7 +194,7 @@ fn withdraw_releases_the_hold_after_the_unbonding_period() {
         for role in ROLES {
             assert_ok!(Pogo::withdraw_unbonded(signed(VERIFIERS[0]), role));
             assert_eq!(ledger(role, VERIFIERS[0]), BondLedger { held: 600, at_risk: 0, unbonding: None, bonded_at: 1 });
-            assert_eq!(Pogo::held(role.hold_reason(), &VERIFIERS[0]), 600);
+            assert_eq!(Pogo::held(HoldReason::of(role), &VERIFIERS[0]), 600);
             assert!(pogo_events().contains(&Event::Withdrawn { who: VERIFIERS[0], role, amount: 400 }));
         }
         assert_eq!(Balances::free_balance(VERIFIERS[0]), free + 800);
@@ -237,7 +237,7 @@ fn withdrawing_everything_removes_the_ledger() {
         for role in ROLES {
             assert_ok!(Pogo::withdraw_unbonded(signed(VERIFIERS[1]), role));
             assert!(Pogo::ledger(role, &VERIFIERS[1]).is_none());
-            assert_eq!(Pogo::held(role.hold_reason(), &VERIFIERS[1]), 0);
+            assert_eq!(Pogo::held(HoldReason::of(role), &VERIFIERS[1]), 0);
             assert_noop!(Pogo::withdraw_unbonded(signed(VERIFIERS[1]), role), Error::<Test>::NotBonded);
         }
         assert!(MinerBonds::<Test>::get(VERIFIERS[1]).is_none());

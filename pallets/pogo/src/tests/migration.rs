@@ -93,7 +93,7 @@ fn version_0_records_are_migrated_once() {
         let task = frozen::Tasks::<Test>::get(0).expect("the task decodes in the version-1 layout");
         assert_eq!((task.root_set_at, task.deposit, task.committed), (1, 0, 1_350));
         assert_eq!(task.spec, v1_spec());
-        let sub = Submissions::<Test>::get(0).expect("the submission decodes");
+        let sub = frozen::Submissions::<Test>::get(0).expect("the submission decodes in the version-1 layout");
         assert_eq!(sub.escalation_challenge, Some([4; 32]), "a level-1 round keeps the challenge it was drawn with");
         assert_eq!(sub.escalated_epoch, Some(10));
         assert!(SubmissionQueue::<Test>::contains_key(0u64.to_be_bytes()));
@@ -124,6 +124,10 @@ fn version_1_tasks_come_out_paused_without_a_model() {
         assert_eq!((task.status, task.params.tolerance), (TaskStatus::Paused, Tolerance::DEFAULT));
         assert_eq!((task.root_set_at, task.committed, task.pending), (1, 1_350, 1));
         assert!(!TaskModels::<Test>::contains_key(0));
+        assert!(task.model_locator.is_empty(), "version 1 recorded no model locator");
+        let sub = Submissions::<Test>::get(0).expect("the submission decodes in the version-2 layout");
+        assert_eq!((sub.locator, sub.base_locator.is_empty()), (locator(), true));
+        assert_eq!(sub.escalation_challenge, Some([4; 32]));
         // pending rounds still finish; the version guard makes a second run a no-op
         let before = Tasks::<Test>::get(0);
         v2::MigrateV1ToV2::<Test>::on_runtime_upgrade();

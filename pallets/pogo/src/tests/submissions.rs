@@ -3,7 +3,7 @@
 
 use super::helpers::*;
 use crate::{mock::*, *};
-use frame_support::{assert_noop, assert_ok};
+use frame_support::{assert_noop, assert_ok, BoundedVec};
 use pogo_primitives::{builder::RoundBuilder, verdict::Verdict, MerkleTree, RoundCommitment};
 use polkadot_sdk::frame_support;
 
@@ -346,5 +346,33 @@ fn fraud_on_an_earlier_round_voids_the_accepted_rounds_built_on_it() {
         let (_b, c, _t) = first_round(3, None);
         let id = submit(MINER2, task, &c);
         assert_eq!(Submissions::<Test>::get(id).unwrap().round, 0);
+    });
+}
+
+#[test]
+fn the_model_locator_follows_the_accepted_root_and_reverts_with_it() {
+    test(|| {
+        let task = bonded_task();
+        let at = |s: &[u8]| BoundedVec::truncate_from(s.to_vec());
+        assert!(Tasks::<Test>::get(task).unwrap().model_locator.is_empty(), "the initial state has no locator");
+        let (b0, c0, _t0) = first_round(0, None);
+        let a = NextSubmissionId::<Test>::get();
+        assert_ok!(Pogo::submit_round(signed(MINER), task, c0.clone(), at(b"http://a.example")));
+        // submitted is not accepted: the task still points at the initial state
+        assert!(Tasks::<Test>::get(task).unwrap().model_locator.is_empty());
+        accept(a);
+        assert_eq!(Tasks::<Test>::get(task).unwrap().model_locator.into_inner(), b"http://a.example".to_vec());
+        assert_eq!(Pogo::api_task(task).unwrap().model_locator, b"http://a.example".to_vec());
+
+        let (b1, c1, t1) = next_round(&b0, 1, Some((1, 10)));
+        let b = NextSubmissionId::<Test>::get();
+        assert_ok!(Pogo::submit_round(signed(MINER2), task, c1, at(b"http://b.example")));
+        assert_eq!(Submissions::<Test>::get(b).unwrap().base_locator.into_inner(), b"http://a.example".to_vec());
+        accept(b);
+        assert_eq!(Tasks::<Test>::get(task).unwrap().model_locator.into_inner(), b"http://b.example".to_vec());
+
+        assert_ok!(Pogo::report_fraud(signed(REPORTER), b, Box::new(b1.fraud_proof(&t1, 0, 0).unwrap())));
+        let t = Tasks::<Test>::get(task).unwrap();
+        assert_eq!((t.state_root, t.model_locator.into_inner()), (c0.final_root, b"http://a.example".to_vec()));
     });
 }
