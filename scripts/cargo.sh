@@ -20,5 +20,5 @@ if [ "$part" = all ] || [ "$part" = chain ]; then
   cargo "$cmd" "${chain[@]}" "$@"
 fi
 if [ "$part" = all ] || [ "$part" = worker ]; then
-  cargo "$cmd" --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --all-targets "$@"
+  cargo "$cmd" --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --workspace --all-targets "$@"
 fi

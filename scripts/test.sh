@@ -39,7 +39,7 @@ lint() {
   # The protocol crate builds for the runtime's wasm target.
   cargo check --profile "$POGO_PROFILE" -p pogo-primitives --no-default-features --target wasm32v1-none
   # The worker (its own workspace).
-  cargo clippy --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --all-targets -- -D warnings
+  cargo clippy --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --workspace --all-targets -- -D warnings
 }
 
 build() {

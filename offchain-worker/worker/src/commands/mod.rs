@@ -1,0 +1,7 @@
+//! The subcommands.
+
+pub mod create_task;
+pub mod devnet;
+pub mod fetch_model;
+pub mod inspect;
+pub mod mine;
