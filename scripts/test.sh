@@ -58,6 +58,13 @@ client() {
   scripts/client-test.sh 2>&1 | tee "$LOG_DIR/client.log"
 }
 
+worker_e2e() {
+  # The miner process against `pogo-node --dev`: submission visible through the runtime API, killed and
+  # resumed, accepted round's model fetched (read proof + DA download) and loaded in PyTorch.
+  cargo test --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --workspace --test e2e -- --ignored \
+    2>&1 | tee "$LOG_DIR/e2e.log"
+}
+
 tier "lint" lint
 tier "build" build
 tier "unit: primitives, pallet, runtime, worker" unit
@@ -66,7 +73,13 @@ if command -v node >/dev/null && [ -f tests/client/package.json ]; then
 else
   skip "node + client (polkadot.js)" "Node.js or tests/client missing (run scripts/setup.sh)"
 fi
-skip "worker e2e" "miner and verifier processes arrive with the next worker issue (the engine's tests run in the unit tier)"
+if [ ! -x "$CARGO_TARGET_DIR/$POGO_PROFILE/pogo-node" ]; then
+  skip "worker e2e" "pogo-node not built"
+elif ! python3 -c "import torch, safetensors" 2>/dev/null; then
+  skip "worker e2e" "python3 lacks torch or safetensors (run scripts/setup.sh)"
+else
+  tier "worker e2e (miner, DA, fetch-model + PyTorch on a dev node)" worker_e2e
+fi
 if command -v polkadot >/dev/null && [ -d zombienet ]; then
   skip "zombienet" "zombienet networks arrive with issue 8"
 else
