@@ -51,38 +51,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Balances::Holds` (r:1 w:1)
     /// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::CounterForTasks` (r:1 w:1)
     /// Proof: `Pogo::CounterForTasks` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::TaskModels` (r:0 w:1)
     /// Proof: `Pogo::TaskModels` (`max_values`: None, `max_size`: Some(200728), added: 203203, mode: `MaxEncodedLen`)
     /// The range of component `t` is `[1, 1024]`.
     fn create_task(t: u32, ) -> Weight {
-        Weight::from_parts(239_063_651, 4178)
-            .saturating_add(Weight::from_parts(2_335_696, 0).saturating_mul(t.into()))
+        Weight::from_parts(179_376_626, 4436)
+            .saturating_add(Weight::from_parts(2_031_660, 0).saturating_mul(t.into()))
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(6_u64))
     }
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `System::Account` (r:2 w:2)
     /// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
     /// Storage: `Balances::Holds` (r:1 w:1)
     /// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
     fn top_up() -> Weight {
-        Weight::from_parts(297_795_000, 6196)
+        Weight::from_parts(171_862_000, 6196)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(4_u64))
     }
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     fn set_task_status() -> Weight {
-        Weight::from_parts(54_546_000, 4178)
+        Weight::from_parts(28_019_000, 4436)
             .saturating_add(T::DbWeight::get().reads(1_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `System::Account` (r:1 w:1)
     /// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
     /// Storage: `Balances::Holds` (r:1 w:1)
@@ -94,7 +94,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::PendingByTask` (r:0 w:1)
     /// Proof: `Pogo::PendingByTask` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
     fn close_task() -> Weight {
-        Weight::from_parts(273_209_000, 4178)
+        Weight::from_parts(153_126_000, 4436)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(6_u64))
     }
@@ -109,7 +109,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::VerifierRegistry` (r:1 w:1)
     /// Proof: `Pogo::VerifierRegistry` (`max_values`: Some(1), `max_size`: Some(12290), added: 12785, mode: `MaxEncodedLen`)
     fn bond() -> Weight {
-        Weight::from_parts(203_249_000, 13775)
+        Weight::from_parts(197_294_000, 13775)
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(5_u64))
     }
@@ -120,7 +120,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::VerifierRegistry` (r:1 w:1)
     /// Proof: `Pogo::VerifierRegistry` (`max_values`: Some(1), `max_size`: Some(12290), added: 12785, mode: `MaxEncodedLen`)
     fn unbond() -> Weight {
-        Weight::from_parts(128_009_000, 13775)
+        Weight::from_parts(97_871_000, 13775)
             .saturating_add(T::DbWeight::get().reads(3_u64))
             .saturating_add(T::DbWeight::get().writes(2_u64))
     }
@@ -133,12 +133,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Balances::Holds` (r:1 w:1)
     /// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
     fn withdraw_unbonded() -> Weight {
-        Weight::from_parts(106_292_000, 3640)
+        Weight::from_parts(101_608_000, 3640)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(3_u64))
     }
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::MinerBonds` (r:1 w:1)
     /// Proof: `Pogo::MinerBonds` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
     /// Storage: UNKNOWN KEY `0x3a706f676f3a62656e63683a72656c6179` (r:1 w:0)
@@ -160,7 +160,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::VerifierRegistry` (r:1 w:0)
     /// Proof: `Pogo::VerifierRegistry` (`max_values`: Some(1), `max_size`: Some(12290), added: 12785, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Submissions` (r:1 w:1)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::CounterForSubmissions` (r:1 w:1)
     /// Proof: `Pogo::CounterForSubmissions` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::SubmissionQueue` (r:0 w:1)
@@ -169,34 +169,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `v` is `[1, 256]`.
     fn submit_round(v: u32, ) -> Weight {
-        Weight::from_parts(457_672_747, 13775)
-            .saturating_add(Weight::from_parts(183_940, 0).saturating_mul(v.into()))
+        Weight::from_parts(276_776_129, 13775)
+            .saturating_add(Weight::from_parts(355_010, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 52).saturating_mul(v.into()))
             .saturating_add(T::DbWeight::get().reads(13_u64))
             .saturating_add(T::DbWeight::get().writes(10_u64))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:0)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Attestations` (r:1 w:1)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     fn commit_verdict() -> Weight {
-        Weight::from_parts(55_918_000, 6250)
+        Weight::from_parts(47_642_000, 6508)
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:0)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Attestations` (r:1 w:1)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     fn reveal_verdict() -> Weight {
-        Weight::from_parts(60_393_000, 6250)
+        Weight::from_parts(53_402_000, 6508)
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:1)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::LastRecordedEpoch` (r:1 w:0)
     /// Proof: `Pogo::LastRecordedEpoch` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::EpochRandomness` (r:1 w:0)
@@ -207,31 +207,31 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::VerifierBonds` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
     /// The range of component `v` is `[1, 256]`.
     fn advance_challenge(v: u32, ) -> Weight {
-        Weight::from_parts(382_585_681, 58851)
-            .saturating_add(Weight::from_parts(1_375_901, 0).saturating_mul(v.into()))
+        Weight::from_parts(357_630_801, 58851)
+            .saturating_add(Weight::from_parts(1_301_383, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 140).saturating_mul(v.into()))
             .saturating_add(T::DbWeight::get().reads(27_u64))
             .saturating_add(T::DbWeight::get().writes(24_u64))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:1)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Attestations` (r:32 w:0)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_tally(a: u32, ) -> Weight {
-        Weight::from_parts(72_188_036, 6250)
-            .saturating_add(Weight::from_parts(10_973_054, 0).saturating_mul(a.into()))
+        Weight::from_parts(80_501_097, 6508)
+            .saturating_add(Weight::from_parts(10_270_246, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2586).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
             .saturating_add(T::DbWeight::get().writes(2_u64))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:1)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::VerifierBonds` (r:32 w:32)
     /// Proof: `Pogo::VerifierBonds` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::MinerBonds` (r:1 w:1)
@@ -250,8 +250,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_void(a: u32, ) -> Weight {
-        Weight::from_parts(161_126_108, 6250)
-            .saturating_add(Weight::from_parts(14_021_191, 0).saturating_mul(a.into()))
+        Weight::from_parts(171_510_067, 6508)
+            .saturating_add(Weight::from_parts(11_689_931, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2588).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(7_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -259,9 +259,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(a.into())))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:1)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Attestations` (r:32 w:22)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::VerifierBonds` (r:32 w:32)
@@ -284,8 +284,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[3, 32]`.
     fn advance_reject(a: u32, ) -> Weight {
-        Weight::from_parts(350_125_017, 13775)
-            .saturating_add(Weight::from_parts(106_952_200, 0).saturating_mul(a.into()))
+        Weight::from_parts(258_331_907, 13775)
+            .saturating_add(Weight::from_parts(95_080_789, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2603).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(10_u64))
             .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -293,9 +293,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:1)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Attestations` (r:32 w:22)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::VerifierBonds` (r:32 w:32)
@@ -318,8 +318,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_finalize(a: u32, ) -> Weight {
-        Weight::from_parts(231_262_589, 13775)
-            .saturating_add(Weight::from_parts(96_662_054, 0).saturating_mul(a.into()))
+        Weight::from_parts(254_205_626, 13775)
+            .saturating_add(Weight::from_parts(91_296_403, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2646).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(10_u64))
             .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -327,9 +327,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
             .saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     /// Storage: `Pogo::Submissions` (r:16 w:16)
-    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(2785), added: 5260, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Tasks` (r:1 w:1)
-    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(713), added: 3188, mode: `MaxEncodedLen`)
+    /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::PendingByTask` (r:1 w:1)
     /// Proof: `Pogo::PendingByTask` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::MinerBonds` (r:1 w:1)
@@ -353,10 +353,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// The range of component `c` is `[1, 274]`.
     /// The range of component `p` is `[0, 15]`.
     fn report_fraud(c: u32, p: u32, ) -> Weight {
-        Weight::from_parts(18_329_298_778, 89492)
-            .saturating_add(Weight::from_parts(72_268_872, 0).saturating_mul(c.into()))
-            .saturating_add(Weight::from_parts(397_899_910, 0).saturating_mul(p.into()))
-            .saturating_add(Weight::from_parts(0, 5260).saturating_mul(p.into()))
+        Weight::from_parts(18_934_110_819, 89492)
+            .saturating_add(Weight::from_parts(58_703_546, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(256_799_347, 0).saturating_mul(p.into()))
+            .saturating_add(Weight::from_parts(0, 5518).saturating_mul(p.into()))
             .saturating_add(T::DbWeight::get().reads(137_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
             .saturating_add(T::DbWeight::get().writes(139_u64))
@@ -375,7 +375,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::EpochRandomness` (r:0 w:2)
     /// Proof: `Pogo::EpochRandomness` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
     fn record_epoch_randomness() -> Weight {
-        Weight::from_parts(74_691_000, 9531)
+        Weight::from_parts(72_102_000, 9531)
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(3_u64))
     }
@@ -384,76 +384,76 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's database costs, for tests and mocks.
 impl WeightInfo for () {
     fn create_task(t: u32, ) -> Weight {
-        Weight::from_parts(239_063_651, 4178)
-            .saturating_add(Weight::from_parts(2_335_696, 0).saturating_mul(t.into()))
+        Weight::from_parts(179_376_626, 4436)
+            .saturating_add(Weight::from_parts(2_031_660, 0).saturating_mul(t.into()))
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(6_u64))
     }
     fn top_up() -> Weight {
-        Weight::from_parts(297_795_000, 6196)
+        Weight::from_parts(171_862_000, 6196)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(4_u64))
     }
     fn set_task_status() -> Weight {
-        Weight::from_parts(54_546_000, 4178)
+        Weight::from_parts(28_019_000, 4436)
             .saturating_add(RocksDbWeight::get().reads(1_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn close_task() -> Weight {
-        Weight::from_parts(273_209_000, 4178)
+        Weight::from_parts(153_126_000, 4436)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(6_u64))
     }
     fn bond() -> Weight {
-        Weight::from_parts(203_249_000, 13775)
+        Weight::from_parts(197_294_000, 13775)
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(5_u64))
     }
     fn unbond() -> Weight {
-        Weight::from_parts(128_009_000, 13775)
+        Weight::from_parts(97_871_000, 13775)
             .saturating_add(RocksDbWeight::get().reads(3_u64))
             .saturating_add(RocksDbWeight::get().writes(2_u64))
     }
     fn withdraw_unbonded() -> Weight {
-        Weight::from_parts(106_292_000, 3640)
+        Weight::from_parts(101_608_000, 3640)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(3_u64))
     }
     fn submit_round(v: u32, ) -> Weight {
-        Weight::from_parts(457_672_747, 13775)
-            .saturating_add(Weight::from_parts(183_940, 0).saturating_mul(v.into()))
+        Weight::from_parts(276_776_129, 13775)
+            .saturating_add(Weight::from_parts(355_010, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 52).saturating_mul(v.into()))
             .saturating_add(RocksDbWeight::get().reads(13_u64))
             .saturating_add(RocksDbWeight::get().writes(10_u64))
     }
     fn commit_verdict() -> Weight {
-        Weight::from_parts(55_918_000, 6250)
+        Weight::from_parts(47_642_000, 6508)
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn reveal_verdict() -> Weight {
-        Weight::from_parts(60_393_000, 6250)
+        Weight::from_parts(53_402_000, 6508)
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn advance_challenge(v: u32, ) -> Weight {
-        Weight::from_parts(382_585_681, 58851)
-            .saturating_add(Weight::from_parts(1_375_901, 0).saturating_mul(v.into()))
+        Weight::from_parts(357_630_801, 58851)
+            .saturating_add(Weight::from_parts(1_301_383, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 140).saturating_mul(v.into()))
             .saturating_add(RocksDbWeight::get().reads(27_u64))
             .saturating_add(RocksDbWeight::get().writes(24_u64))
     }
     fn advance_tally(a: u32, ) -> Weight {
-        Weight::from_parts(72_188_036, 6250)
-            .saturating_add(Weight::from_parts(10_973_054, 0).saturating_mul(a.into()))
+        Weight::from_parts(80_501_097, 6508)
+            .saturating_add(Weight::from_parts(10_270_246, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2586).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
             .saturating_add(RocksDbWeight::get().writes(2_u64))
     }
     fn advance_void(a: u32, ) -> Weight {
-        Weight::from_parts(161_126_108, 6250)
-            .saturating_add(Weight::from_parts(14_021_191, 0).saturating_mul(a.into()))
+        Weight::from_parts(171_510_067, 6508)
+            .saturating_add(Weight::from_parts(11_689_931, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2588).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(7_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -461,8 +461,8 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(a.into())))
     }
     fn advance_reject(a: u32, ) -> Weight {
-        Weight::from_parts(350_125_017, 13775)
-            .saturating_add(Weight::from_parts(106_952_200, 0).saturating_mul(a.into()))
+        Weight::from_parts(258_331_907, 13775)
+            .saturating_add(Weight::from_parts(95_080_789, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2603).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(10_u64))
             .saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -470,8 +470,8 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     fn advance_finalize(a: u32, ) -> Weight {
-        Weight::from_parts(231_262_589, 13775)
-            .saturating_add(Weight::from_parts(96_662_054, 0).saturating_mul(a.into()))
+        Weight::from_parts(254_205_626, 13775)
+            .saturating_add(Weight::from_parts(91_296_403, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2646).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(10_u64))
             .saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -479,17 +479,17 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     fn report_fraud(c: u32, p: u32, ) -> Weight {
-        Weight::from_parts(18_329_298_778, 89492)
-            .saturating_add(Weight::from_parts(72_268_872, 0).saturating_mul(c.into()))
-            .saturating_add(Weight::from_parts(397_899_910, 0).saturating_mul(p.into()))
-            .saturating_add(Weight::from_parts(0, 5260).saturating_mul(p.into()))
+        Weight::from_parts(18_934_110_819, 89492)
+            .saturating_add(Weight::from_parts(58_703_546, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(256_799_347, 0).saturating_mul(p.into()))
+            .saturating_add(Weight::from_parts(0, 5518).saturating_mul(p.into()))
             .saturating_add(RocksDbWeight::get().reads(137_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
             .saturating_add(RocksDbWeight::get().writes(139_u64))
             .saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
     }
     fn record_epoch_randomness() -> Weight {
-        Weight::from_parts(74_691_000, 9531)
+        Weight::from_parts(72_102_000, 9531)
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(3_u64))
     }
