@@ -208,32 +208,36 @@ impl<B: ChainBackend> Miner<B> {
         let _ = self.events.send(event);
     }
 
-    /// The task as the miner sees it, and what it would take to train it.
-    async fn task_state(&self) -> Result<(TaskState, TaskTerms), MinerError> {
+    /// The task's current state (read every block).
+    async fn task_state(&self) -> Result<TaskState, MinerError> {
         let task = self.config.task;
         let view = self.chain.task(task).await?.ok_or(MinerError::NoTask(task))?;
-        let model = self.chain.task_model(task).await?;
-        let state = TaskState {
+        Ok(TaskState {
             state_root: view.state_root,
             round: view.round,
             steps_done: view.steps_done,
             status: view.status,
-            model_locator: view.model_locator.clone(),
-        };
-        let terms = TaskTerms {
+            model_locator: view.model_locator,
+        })
+    }
+
+    /// What it takes to train the task (read once: a task's spec, model and data never change).
+    async fn task_terms(&self) -> Result<TaskTerms, MinerError> {
+        let task = self.config.task;
+        let view = self.chain.task(task).await?.ok_or(MinerError::NoTask(task))?;
+        Ok(TaskTerms {
             spec: view.spec,
-            model,
-            data_locator: view.locator.clone(),
+            model: self.chain.task_model(task).await?,
+            data_locator: view.locator,
             train_root: view.train_root,
             eval_root: view.eval_root,
-        };
-        Ok((state, terms))
+        })
     }
 
     /// Runs until `config.max_rounds` rounds are submitted and settled, or forever.
     pub async fn run(mut self) -> Result<Journal, MinerError> {
         let task = self.config.task;
-        let (_, terms) = self.task_state().await?;
+        let terms = self.task_terms().await?;
         let data_dir = self.config.data_dir.clone();
         let local = tokio::task::spawn_blocking(move || local_task::resolve(&terms, data_dir.as_deref(), pogo_engine::default_device()))
             .await
@@ -249,7 +253,7 @@ impl<B: ChainBackend> Miner<B> {
         )));
         loop {
             self.settle().await?;
-            let (state, _) = self.task_state().await?;
+            let state = self.task_state().await?;
             match sync::decide(&state, &self.journal, self.config.max_rounds) {
                 Next::Done => return Ok(self.journal),
                 Next::Wait(why) => {

@@ -1,7 +1,7 @@
 //! Phase `Train`: the round's steps with the engine (gradients in libtorch, the protocol's 4-bit codec and
 //! exact update in `pogo-primitives`), then everything a verifier or a fraud-proof builder needs written
 //! to the round store — each step's gradient leaves, the base, every checkpoint and the final state, and
-//! the round manifest — before the journal names the round. Runs on a blocking thread.
+//! the round manifest last (`RoundStore::put_builder_round`) — before the journal names the round. Runs on a blocking thread.
 
 use super::{journal::BuiltRound, MinerEvent};
 use crate::local_task::LocalTask;
@@ -84,12 +84,8 @@ pub fn build_round(
     if manifest.round_seed().map_err(|e| TrainError::Store(e.to_string()))? != inputs.round_seed {
         return Err(TrainError::Store("the chain's round seed differs from the protocol's for this round".into()));
     }
-    store.put_state(&spec, inputs.base).map_err(store_err)?;
-    let final_state = ModelState { weights: builder.weights().to_vec(), slots: builder.slots().to_vec() };
-    let final_root = store.put_state(&spec, &final_state).map_err(store_err)?;
-    if final_root != commitment.final_root {
-        return Err(TrainError::Store("the stored final state's root differs from the commitment's".into()));
-    }
+    // Every checkpoint — the base, the intermediate ones and the final state (the last step is always
+    // one) — and every step's gradient, then the manifest.
     store.put_builder_round(&builder, &manifest).map_err(store_err)?;
     let built = BuiltRound {
         round: inputs.round,
