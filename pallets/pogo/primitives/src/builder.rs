@@ -7,6 +7,7 @@ use crate::{
     hash::Hash,
     merkle::{MerkleError, MerkleTree},
     quant::{dequantize, quantize, QuantError},
+    replay::{scalars_conform, ReplayFault},
     round::{commit, RoundCommitment, RoundError, StepRecord},
     spec::{f, reference_bias_corrections, StepScalars, TrainingSpec, UpdateRule},
     state::{leaf_bytes, state_tree, StateError, StateLeaf},
@@ -134,30 +135,7 @@ impl RoundBuilder {
             gradient_leaves.push(bytes);
         }
         let scalars = self.scalars_for(step, &deq).ok_or(BuildError::Update(UpdateError::BadScalars))?;
-        // Apply leaf by leaf with the same code the runtime replays.
-        let slots = self.spec.rule.slots();
-        for i in 0..self.spec.leaf_count() {
-            let (start, n) = self.spec.leaf_range(i).ok_or(BuildError::Shape)?;
-            let start = usize::try_from(start).map_err(|_| BuildError::Shape)?;
-            let end = start.saturating_add(n);
-            let mut values = Vec::with_capacity(n.saturating_mul(slots.saturating_add(1)));
-            values.extend_from_slice(self.weights.get(start..end).ok_or(BuildError::Shape)?);
-            for s in &self.slots {
-                values.extend_from_slice(s.get(start..end).ok_or(BuildError::Shape)?);
-            }
-            let mut leaf = StateLeaf { n, values };
-            let g = deq.get(start..end).ok_or(BuildError::Shape)?;
-            apply_step(&self.spec.rule, &scalars, &mut leaf, g).map_err(BuildError::Update)?;
-            let mut chunks = leaf.values.chunks(n.max(1));
-            if let (Some(w), Some(dst)) = (chunks.next(), self.weights.get_mut(start..end)) {
-                dst.copy_from_slice(w);
-            }
-            for s in self.slots.iter_mut() {
-                if let (Some(v), Some(dst)) = (chunks.next(), s.get_mut(start..end)) {
-                    dst.copy_from_slice(v);
-                }
-            }
-        }
+        self.apply(&scalars, &deq)?;
         let gradient_tree =
             MerkleTree::from_leaves(gradient_leaves.iter().map(|l| l.as_slice())).map_err(BuildError::Merkle)?;
         let checkpoint_root = if self.spec.is_checkpoint(step) {
@@ -177,6 +155,88 @@ impl RoundBuilder {
         };
         self.steps.push(BuiltStep { record: record.clone(), gradient_leaves, gradient_tree });
         Ok(record)
+    }
+
+    /// Applies one step with `scalars` and the whole dequantized gradient `deq`, leaf by leaf, with the
+    /// same code the runtime replays. On error the weights and slots may be partly updated.
+    fn apply(&mut self, scalars: &StepScalars, deq: &[f32]) -> Result<(), BuildError> {
+        let slots = self.spec.rule.slots();
+        for i in 0..self.spec.leaf_count() {
+            let (start, n) = self.spec.leaf_range(i).ok_or(BuildError::Shape)?;
+            let start = usize::try_from(start).map_err(|_| BuildError::Shape)?;
+            let end = start.saturating_add(n);
+            let mut values = Vec::with_capacity(n.saturating_mul(slots.saturating_add(1)));
+            values.extend_from_slice(self.weights.get(start..end).ok_or(BuildError::Shape)?);
+            for s in &self.slots {
+                values.extend_from_slice(s.get(start..end).ok_or(BuildError::Shape)?);
+            }
+            let mut leaf = StateLeaf { n, values };
+            let g = deq.get(start..end).ok_or(BuildError::Shape)?;
+            apply_step(&self.spec.rule, scalars, &mut leaf, g).map_err(BuildError::Update)?;
+            let mut chunks = leaf.values.chunks(n.max(1));
+            if let (Some(w), Some(dst)) = (chunks.next(), self.weights.get_mut(start..end)) {
+                dst.copy_from_slice(w);
+            }
+            for s in self.slots.iter_mut() {
+                if let (Some(v), Some(dst)) = (chunks.next(), s.get_mut(start..end)) {
+                    dst.copy_from_slice(v);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Replays one committed step (section 11, step 3): `record` is the miner's record of the next step,
+    /// `gradient_leaves` the leaves its gradient root commits. Checks that the leaves hash to the
+    /// gradient root and decode canonically, that the scalars conform to the task
+    /// ([`crate::replay::scalars_conform`]), applies the step with the committed scalars and, at a
+    /// checkpoint, compares the replayed state root with the committed one.
+    ///
+    /// The committed record is kept as it is, so [`RoundBuilder::fraud_proof`] opens the miner's records
+    /// against the miner's trace tree, while the checkpoints are the replayed ones. `Ok(Some(fault))`
+    /// is the first inconsistency; the replay must not go on after it. `Err` is a shape error of the
+    /// caller (wrong step, wrong number of leaves).
+    pub fn replay_step(&mut self, record: &StepRecord, gradient_leaves: Vec<Vec<u8>>) -> Result<Option<ReplayFault>, BuildError> {
+        let step = u32::try_from(self.steps.len()).map_err(|_| BuildError::Shape)?;
+        let leaf_count = usize::try_from(self.spec.leaf_count()).map_err(|_| BuildError::Shape)?;
+        if record.step != step || step >= self.spec.steps_per_round || gradient_leaves.len() != leaf_count {
+            return Err(BuildError::Shape);
+        }
+        let gradient_tree =
+            MerkleTree::from_leaves(gradient_leaves.iter().map(|l| l.as_slice())).map_err(BuildError::Merkle)?;
+        if gradient_tree.root() != record.gradient_root {
+            return Ok(Some(ReplayFault::GradientRootMismatch { step }));
+        }
+        let block = usize::try_from(self.spec.codec_block).map_err(|_| BuildError::Shape)?;
+        let p = usize::try_from(self.spec.param_count).map_err(|_| BuildError::Shape)?;
+        let mut deq = Vec::with_capacity(p);
+        for (i, bytes) in (0u64..).zip(&gradient_leaves) {
+            let (_, n) = self.spec.leaf_range(i).ok_or(BuildError::Shape)?;
+            match dequantize(bytes, n, block) {
+                Ok(values) => deq.extend(values),
+                Err(_) => return Ok(Some(ReplayFault::MalformedGradient { step, leaf: i })),
+            }
+        }
+        let t = self.first_global_step.saturating_add(u64::from(step));
+        if !record.is_well_formed(&self.spec) || !scalars_conform(&self.spec, t, &record.scalars, &deq) {
+            return Ok(Some(ReplayFault::WrongScalars { step }));
+        }
+        match self.apply(&record.scalars, &deq) {
+            Ok(()) => {},
+            Err(BuildError::Update(UpdateError::NonFinite { .. } | UpdateError::BadScalars)) =>
+                return Ok(Some(ReplayFault::NonFiniteUpdate { step })),
+            Err(e) => return Err(e),
+        }
+        let mut fault = None;
+        if self.spec.is_checkpoint(step) {
+            let cp = checkpoint(&self.spec, &self.weights, &self.slots)?;
+            if Some(cp.tree.root()) != record.checkpoint_root {
+                fault = Some(ReplayFault::CheckpointMismatch { step, segment: step / self.spec.checkpoint_interval.max(1) });
+            }
+            self.checkpoints.push((step, cp));
+        }
+        self.steps.push(BuiltStep { record: record.clone(), gradient_leaves, gradient_tree });
+        Ok(fault)
     }
 
     /// The records so far.

@@ -17,6 +17,7 @@
 //! * [`tolerance`] — when a recomputed gradient agrees with a committed one.
 //! * [`verdict`] — verdicts, commit-reveal, the stake tally.
 //! * [`fraud`] — one-leaf fraud proofs and their size bound.
+//! * [`replay`] — the verifier's replay of a committed round: its faults and the scalar conformance rule.
 //! * [`builder`] — the miner's round builder (commitments, openings, fraud proofs).
 //! * [`detection`] — detection probabilities for sizing bonds.
 //! * `vectors` (`std` only) — the known-answer test vectors in `docs/vectors` and their checker.
@@ -44,6 +45,7 @@ pub mod hash;
 pub mod merkle;
 pub mod model;
 pub mod quant;
+pub mod replay;
 pub mod round;
 pub mod seed;
 pub mod spec;

@@ -5,6 +5,7 @@
 use codec::Encode;
 use pogo_primitives::{
     builder::RoundBuilder,
+    replay::ReplayFault,
     fraud::{self, Fraud, FraudProofError},
     merkle::MerkleError,
     spec::{LrSchedule, TrainingSpec, UpdateRule},
@@ -154,4 +155,77 @@ fn fraud_proof_bound_gives_checkpoint_interval() {
     s.checkpoint_interval = c + 1;
     assert!(fraud::max_encoded_len(&s) > 1024 * 1024);
     assert!((200..600).contains(&c), "interval {c}");
+}
+
+/// The verifier's replay of `b`'s round from its base: the first fault, or `None`, and the replaying
+/// builder. `edit` may change the committed records first (a miner that lies in a record).
+fn replay(b: &RoundBuilder, records: &[pogo_primitives::StepRecord]) -> (Option<ReplayFault>, RoundBuilder) {
+    let s = spec();
+    let (base, _) = b.checkpoint_leaves(None).unwrap();
+    let mut w = Vec::new();
+    let mut m = Vec::new();
+    let mut v = Vec::new();
+    for (i, leaf) in base.iter().enumerate() {
+        let n = s.leaf_range(i as u64).unwrap().1;
+        let l = pogo_primitives::state::StateLeaf::decode(leaf, n, 2).unwrap();
+        w.extend_from_slice(&l.values[..n]);
+        m.extend_from_slice(&l.values[n..2 * n]);
+        v.extend_from_slice(&l.values[2 * n..]);
+    }
+    let mut r = RoundBuilder::new(s, w, vec![m, v], 1).unwrap();
+    assert_eq!(r.base_root(), b.base_root());
+    for record in records {
+        let leaves = b.gradient_leaves(record.step).unwrap().to_vec();
+        if let Some(fault) = r.replay_step(record, leaves).unwrap() {
+            return (Some(fault), r);
+        }
+    }
+    (None, r)
+}
+
+#[test]
+fn an_honest_round_replays_to_its_final_root() {
+    let b = build(None);
+    let (c, _) = b.commitment(2.0, 1.5).unwrap();
+    let (fault, r) = replay(&b, &b.records());
+    assert_eq!(fault, None);
+    assert_eq!(r.checkpoint_leaves(Some(9)).unwrap().1, c.final_root);
+    assert_eq!(r.records(), b.records());
+}
+
+#[test]
+fn replay_finds_a_tampered_state_and_proves_it_with_the_committed_end_leaf() {
+    let b = build(Some((5, 600)));
+    let (c, trace) = b.commitment(2.0, 1.5).unwrap();
+    let (fault, r) = replay(&b, &b.records());
+    assert_eq!(fault, Some(ReplayFault::CheckpointMismatch { step: 7, segment: 1 }));
+    let fault = fault.unwrap();
+    assert!(fault.is_fraud_provable());
+    let (ours, _) = r.checkpoint_leaves(Some(7)).unwrap();
+    let (theirs, _) = b.checkpoint_leaves(Some(7)).unwrap();
+    let differing: Vec<usize> = (0..ours.len()).filter(|i| ours[*i] != theirs[*i]).collect();
+    assert_eq!(differing, [2]);
+    let mut proof = r.fraud_proof(&trace, 2, 1).unwrap();
+    let (end_leaf, end_proof) = b.state_opening(Some(7), 2).unwrap();
+    proof.end_leaf = end_leaf;
+    proof.end_proof = end_proof;
+    assert_eq!(fraud::verify(&spec(), &c, &proof), Ok(Fraud::ReplayMismatch));
+    // The replay's own end leaf is opened against the replayed root, not the committed one.
+    let own = r.fraud_proof(&trace, 2, 1).unwrap();
+    assert_eq!(fraud::verify(&spec(), &c, &own), Err(FraudProofError::BadEndProof(MerkleError::RootMismatch)));
+}
+
+#[test]
+fn replay_refuses_wrong_scalars_and_foreign_gradient_leaves() {
+    let b = build(None);
+    let mut records = b.records();
+    records[3].scalars.learning_rate = (f32::from_bits(records[3].scalars.learning_rate) * 2.0).to_bits();
+    assert_eq!(replay(&b, &records).0, Some(ReplayFault::WrongScalars { step: 3 }));
+    let mut records = b.records();
+    records[4].scalars.gradient_scale = (f32::from_bits(records[4].scalars.gradient_scale) * 0.5).to_bits();
+    assert_eq!(replay(&b, &records).0, Some(ReplayFault::WrongScalars { step: 4 }));
+    let mut records = b.records();
+    records[2].gradient_root = records[1].gradient_root;
+    assert_eq!(replay(&b, &records).0, Some(ReplayFault::GradientRootMismatch { step: 2 }));
+    assert!(!ReplayFault::WrongScalars { step: 0 }.is_fraud_provable());
 }
