@@ -163,4 +163,18 @@ impl<M: Model> Engine<M> {
         }
         Ok(total / all.len().max(1) as f64)
     }
+
+    /// The loss of each eval record in `indices` at `weights`, one forward pass per record, without
+    /// gradients: a verifier's evaluation sample (protocol section 11, step 5).
+    pub fn eval_losses(&self, weights: &[f32], indices: &[u64]) -> Result<Vec<f32>, EngineError> {
+        let _no_grad = tch::no_grad_guard();
+        let theta = Tensor::from_slice(weights).to_device(self.device);
+        let records = self.data.eval.records(indices)?;
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let batch = self.model.batch(&[record], self.device)?;
+            out.push(f32::try_from(self.model.loss(&theta, &batch).to_device(Device::Cpu))?);
+        }
+        Ok(out)
+    }
 }

@@ -11,6 +11,7 @@
 //! The engine (`pogo-engine`, libtorch), the round store and DA server (`pogo-store`) and the chain client
 //! (`pogo-chain`, subxt) are crates of their own.
 
+pub mod adversary;
 pub mod cli;
 pub mod commands;
 pub mod local_task;

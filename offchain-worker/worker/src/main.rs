@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand};
 use pogo_worker::{
     cli,
-    commands::{create_task, devnet, fetch_model, inspect, mine},
+    commands::{create_task, devnet, fetch_model, inspect, mine, verify},
 };
 use pogo_chain::ChainClient;
 use pogo_primitives::views::Role;
@@ -25,6 +25,10 @@ enum Command {
     Devnet(devnet::DevnetArgs),
     /// Mine a task: train rounds, store and serve their data, submit them, follow them to settlement.
     Mine(mine::MineArgs),
+    /// Verify the submissions this account is assigned to: fetch, replay, recompute sampled steps,
+    /// evaluate, commit and reveal verdicts; prove fraud where the replay finds it (`--watch`: also replay
+    /// accepted rounds in their fraud window).
+    Verify(verify::VerifyArgs),
     /// Serve a round store over HTTP (the data-availability server alone).
     Serve(mine::ServeArgs),
     /// Download a task's current model (proven against a finalized block) as safetensors and state file.
@@ -77,6 +81,7 @@ async fn run(cli: Cli) -> Result<(), mine::CommandError> {
     match cli.command {
         Command::Devnet(args) => devnet::devnet(args).await,
         Command::Mine(args) => mine::mine(args).await,
+        Command::Verify(args) => verify::verify(args).await,
         Command::Serve(args) => mine::serve(args).await,
         Command::FetchModel(args) => fetch_model::fetch_model(args).await,
         Command::Inspect { what, output } => inspect::inspect(what, output).await,

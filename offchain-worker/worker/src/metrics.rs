@@ -36,6 +36,16 @@ pub struct Metrics {
     pub submission_latency: Histogram,
     /// Bytes the DA server sent (brought up to its counters at scrape time).
     pub bytes_served: Counter,
+    /// Verdict commitments included (verifier).
+    pub verdicts_committed: Counter,
+    /// Verdict reveals included (verifier).
+    pub verdicts_revealed: Counter,
+    /// Fraud proofs the chain accepted (verifier, watcher).
+    pub fraud_reported: Counter,
+    /// Bytes of round data downloaded and checked (verifier).
+    pub da_bytes_fetched: Counter,
+    /// Seconds to check one round: replay, recomputation, evaluation (verifier).
+    pub check_seconds: Histogram,
     server: Arc<ServerCounters>,
     registry: Arc<Registry>,
 }
@@ -78,7 +88,22 @@ impl Metrics {
         );
         let bytes_served = Counter::default();
         registry.register("da_bytes_served", "Bytes sent by the data-availability server", bytes_served.clone());
+        let verdicts_committed = Counter::default();
+        let verdicts_revealed = Counter::default();
+        let fraud_reported = Counter::default();
+        let da_bytes_fetched = Counter::default();
+        let check_seconds = Histogram::new([0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0].into_iter());
+        registry.register("verdicts_committed", "Verdict commitments included", verdicts_committed.clone());
+        registry.register("verdicts_revealed", "Verdict reveals included", verdicts_revealed.clone());
+        registry.register("fraud_proofs_accepted", "Fraud proofs the chain accepted", fraud_reported.clone());
+        registry.register("da_bytes_fetched", "Bytes of round data downloaded and checked", da_bytes_fetched.clone());
+        registry.register("check_seconds", "Seconds to check one round (replay, recomputation, evaluation)", check_seconds.clone());
         Self {
+            verdicts_committed,
+            verdicts_revealed,
+            fraud_reported,
+            da_bytes_fetched,
+            check_seconds,
             steps,
             steps_per_second,
             train_loss,

@@ -1,19 +1,23 @@
 //! `pogo-worker devnet` (also `scripts/devnet.sh`): pogo on one machine with one command. Starts
 //! `pogo-node --dev` on free ports, bonds a miner (Bob) and three verifiers (Charlie, Dave, Eve), creates
 //! the default task as Alice, and runs the miner with its data-availability server, showing each round's
-//! progress and what the chain does with it. Ctrl-C stops everything it started, by PID.
-//!
-//! The verifier process arrives with its own issue: until then the bonded verifiers do not vote, and each
-//! round waits for verdicts, escalates and expires; the screen says so.
+//! progress, and three verifiers (also watchers) that check every round, commit and reveal their
+//! verdicts and prove fraud, each with its own round store. `--adversary MODE` makes the miner cheat
+//! (`fake-steps:0.5:zero`, `forged-final-root`, …) and shows the rejection or the slash on screen;
+//! `--verifier-adversary MODE` makes Eve cheat. Ctrl-C stops everything it started, by PID.
 
 use super::{
     create_task::{default_terms, dev_params, UNIT},
     mine::{start_metrics, CommandError, DaServer},
+    verify::line,
 };
 use crate::{
     cli::{DaOpts, DefaultTask, MetricsOpts},
     metrics::Metrics,
-    roles::miner::{Miner, MinerConfig},
+    roles::{
+        miner::{Miner, MinerConfig},
+        verifier::{Verifier, VerifierConfig, VerifierEvent},
+    },
     ui,
 };
 use pogo_chain::{ChainClient, Signer};
@@ -51,6 +55,12 @@ pub struct DevnetArgs {
     /// Plain log lines instead of progress bars.
     #[arg(long)]
     pub no_progress: bool,
+    /// Make the miner cheat (see `mine --help`).
+    #[arg(long)]
+    pub adversary: Option<crate::adversary::MinerAdversary>,
+    /// Make the third verifier (Eve) cheat: lazy, grief, silent or selective.
+    #[arg(long)]
+    pub verifier_adversary: Option<crate::adversary::VerifierAdversary>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub metrics: MetricsOpts,
@@ -157,7 +167,43 @@ pub async fn devnet(args: DevnetArgs) -> Result<(), CommandError> {
         terms.spec.steps_per_round,
         args.window
     );
-    println!("  NOTE: the verifier process is not built yet (next issue): rounds are submitted, wait for verdicts, escalate and expire.");
+    if let Some(a) = args.adversary {
+        println!("  the miner cheats: {a}");
+    }
+    if let Some(a) = args.verifier_adversary {
+        println!("  {} cheats as a verifier: {a}", verifiers[2]);
+    }
+    let mut verifier_tasks = Vec::new();
+    for (i, v) in verifiers.iter().enumerate() {
+        let store = Arc::new(RoundStore::open(dir.join(format!("verifier-{i}-store")))?);
+        let client = ChainClient::connect(&url).await?;
+        let config = VerifierConfig {
+            task: Some(task),
+            data_dir: args.data_dir.clone(),
+            poll: Duration::from_millis(args.block_time_ms.max(100)),
+            download: ClientLimits::default(),
+            fetch_timeout: Duration::from_millis(args.block_time_ms.saturating_mul(u64::from(args.window)).max(2_000)),
+            watch: true,
+            max_duties: None,
+            adversary: if i == 2 { args.verifier_adversary } else { None },
+        };
+        let (vtx, mut vrx) = tokio::sync::mpsc::unbounded_channel();
+        let who = ["charlie", "dave", "eve"].get(i).copied().unwrap_or("verifier").to_owned();
+        tokio::spawn(async move {
+            while let Some(event) = vrx.recv().await {
+                if !matches!(event, VerifierEvent::Info(_)) {
+                    eprintln!("{}", line(&who, &event));
+                }
+            }
+        });
+        let verifier = Verifier::new(client, v.clone(), store, config, Metrics::default(), vtx)
+            .map_err(|e| CommandError::Other(e.to_string()))?;
+        verifier_tasks.push(tokio::spawn(async move {
+            if let Err(e) = verifier.run().await {
+                eprintln!("verifier stopped: {e}");
+            }
+        }));
+    }
 
     let store = Arc::new(RoundStore::open(dir.join("miner-store"))?);
     let da_opts = DaOpts { listen: "127.0.0.1:0".parse().map_err(|_| CommandError::Usage("address".into()))?, public_url: None, max_connections: 64 };
@@ -167,12 +213,17 @@ pub async fn devnet(args: DevnetArgs) -> Result<(), CommandError> {
     println!("  miner data served at http://{}", da.addr);
     let config = MinerConfig {
         task,
-        public_url: da_opts.locator(da.addr),
+        public_url: if args.adversary == Some(crate::adversary::MinerAdversary::Withhold) {
+            "http://127.0.0.1:9".into()
+        } else {
+            da_opts.locator(da.addr)
+        },
         max_rounds: args.rounds,
         data_dir: args.data_dir.clone(),
         poll: Duration::from_millis(args.block_time_ms.max(100)),
         download: ClientLimits::default(),
         eval_chunk: 512,
+        adversary: args.adversary,
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let display = tokio::spawn(ui::show(rx, metrics.clone(), !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr())));
@@ -182,6 +233,9 @@ pub async fn devnet(args: DevnetArgs) -> Result<(), CommandError> {
         _ = tokio::signal::ctrl_c() => { println!("devnet: stopping"); Ok(()) },
     };
     let _ = display.await;
+    for t in verifier_tasks {
+        t.abort();
+    }
     da.stop().await;
     drop(node);
     Ok(result?)

@@ -33,6 +33,10 @@ pub struct MineArgs {
     /// Plain log lines instead of progress bars.
     #[arg(long)]
     pub no_progress: bool,
+    /// Cheat: `fake-steps:FRACTION:KIND` (KIND: random, zero, stale, rescaled), `wrong-batches`,
+    /// `forged-final-root`, `withhold`, `false-loss`. For tests and demonstrations; it loses the bond.
+    #[arg(long)]
+    pub adversary: Option<crate::adversary::MinerAdversary>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub chain: ChainOpts,
@@ -147,12 +151,18 @@ pub async fn mine(args: MineArgs) -> Result<(), CommandError> {
     start_metrics(&args.metrics, &metrics).await?;
     let config = MinerConfig {
         task: args.task,
-        public_url: args.da.locator(da.addr),
+        // A withholding miner names a locator where nothing is served (port 9, discard).
+        public_url: if args.adversary == Some(crate::adversary::MinerAdversary::Withhold) {
+            "http://127.0.0.1:9".into()
+        } else {
+            args.da.locator(da.addr)
+        },
         max_rounds: args.rounds,
         data_dir: args.data_dir.clone(),
         poll: Duration::from_secs_f64(args.poll_seconds.max(0.05)),
         download: ClientLimits { max_bytes: args.max_download_mib.saturating_mul(1 << 20), ..ClientLimits::default() },
         eval_chunk: 512,
+        adversary: args.adversary,
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let display = tokio::spawn(ui::show(rx, metrics.clone(), !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr())));

@@ -5,3 +5,4 @@ pub mod devnet;
 pub mod fetch_model;
 pub mod inspect;
 pub mod mine;
+pub mod verify;

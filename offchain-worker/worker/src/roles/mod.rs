@@ -1,4 +1,4 @@
-//! The worker's roles, each a state machine over the pallet's phases (the verifier arrives with its own
-//! issue).
+//! The worker's roles, each a state machine over the pallet's phases.
 
 pub mod miner;
+pub mod verifier;

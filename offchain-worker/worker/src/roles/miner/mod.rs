@@ -167,6 +167,8 @@ pub struct MinerConfig {
     pub download: ClientLimits,
     /// Records per eval-loss chunk.
     pub eval_chunk: usize,
+    /// Cheat (tests and demonstrations only; `None` is the honest miner).
+    pub adversary: Option<crate::adversary::MinerAdversary>,
 }
 
 /// The miner.
@@ -297,6 +299,7 @@ impl<B: ChainBackend> Miner<B> {
         let first_global_step = state.steps_done.saturating_add(1);
         let task = self.config.task;
         let eval_chunk = self.config.eval_chunk;
+        let adversary = self.config.adversary;
         let started = std::time::Instant::now();
         let built = tokio::task::spawn_blocking(move || {
             train::build_round(
@@ -310,6 +313,7 @@ impl<B: ChainBackend> Miner<B> {
                     first_global_step,
                     base: &base,
                     eval_chunk,
+                    adversary,
                 },
                 &events,
             )

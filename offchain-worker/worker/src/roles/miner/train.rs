@@ -4,8 +4,11 @@
 //! the round manifest last (`RoundStore::put_builder_round`) — before the journal names the round. Runs on a blocking thread.
 
 use super::{journal::BuiltRound, MinerEvent};
-use crate::local_task::LocalTask;
-use pogo_engine::{EngineError, ModelState};
+use crate::{
+    adversary::{FakeGradient, MinerAdversary, Noise},
+    local_task::LocalTask,
+};
+use pogo_engine::{EngineError, Gradient, ModelState};
 use pogo_primitives::{builder::RoundBuilder, Hash};
 use pogo_store::{RoundIdentity, RoundManifest, RoundStore};
 use std::time::Instant;
@@ -38,6 +41,45 @@ pub struct RoundInputs<'a> {
     pub base: &'a ModelState,
     /// Records per eval-loss chunk.
     pub eval_chunk: usize,
+    /// Cheat (tests and demonstrations only; `None` is the honest miner).
+    pub adversary: Option<MinerAdversary>,
+}
+
+/// The gradient a step commits: the engine's on the seeded batch, or the adversary's fake.
+fn step_gradient(
+    local: &LocalTask,
+    weights: &[f32],
+    inputs: &RoundInputs<'_>,
+    step: u32,
+    faked: &[u32],
+    previous: Option<&Gradient>,
+) -> Result<Gradient, EngineError> {
+    let engine = &local.engine;
+    let seed = match inputs.adversary {
+        // Other batches than the seeded ones: the seed of another round.
+        Some(MinerAdversary::WrongBatches) => {
+            let mut other = inputs.round_seed;
+            other[0] ^= 0xff;
+            other
+        },
+        _ => inputs.round_seed,
+    };
+    let honest = engine.step_gradient(weights, &seed, step)?;
+    let Some(MinerAdversary::FakeSteps { kind, .. }) = inputs.adversary else { return Ok(honest) };
+    if faked.binary_search(&step).is_err() {
+        return Ok(honest);
+    }
+    let values = match kind {
+        FakeGradient::Zero => vec![0.0; honest.values.len()],
+        FakeGradient::Random => {
+            let scale = honest.values.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+            let mut noise = Noise::new(u64::from(step) ^ u64::from_le_bytes([seed[0], seed[1], seed[2], seed[3], seed[4], seed[5], seed[6], seed[7]]));
+            honest.values.iter().map(|_| noise.next_signed() * scale).collect()
+        },
+        FakeGradient::Stale => previous.map(|p| p.values.clone()).unwrap_or_else(|| vec![0.0; honest.values.len()]),
+        FakeGradient::Rescaled => honest.values.iter().map(|v| v * 1.5).collect(),
+    };
+    Ok(Gradient { values, loss: honest.loss })
 }
 
 /// Trains the round and stores it; returns what the journal records.
@@ -57,8 +99,22 @@ pub fn build_round(
     let base_root = builder.base_root();
     let eval_before = engine.eval_loss(&inputs.base.weights, inputs.eval_chunk)? as f32;
     let started = Instant::now();
+    let salt = u64::from(inputs.round).wrapping_mul(0x9E37_79B9).wrapping_add(u64::from(inputs.task));
+    let faked = inputs.adversary.map(|a| a.faked_steps(spec.steps_per_round, salt)).unwrap_or_default();
+    let mut previous: Option<Gradient> = None;
     for step in 0..spec.steps_per_round {
-        let record = engine.step(&mut builder, &inputs.round_seed, step)?;
+        if inputs.adversary == Some(MinerAdversary::ForgedFinalRoot) && step + 1 == spec.steps_per_round {
+            // The final state will not be the replay of the committed gradients.
+            if let Some(w) = builder.weights_mut().first_mut() {
+                *w += 0.25;
+            }
+        }
+        let g = step_gradient(local, builder.weights(), &inputs, step, &faked, previous.as_ref())?;
+        if !g.loss.is_finite() || g.values.iter().any(|v| !v.is_finite()) {
+            return Err(EngineError::NonFinite(step).into());
+        }
+        let record = builder.step(&g.values, g.loss).map_err(build_err)?;
+        previous = Some(g);
         let loss = f32::from_bits(record.train_loss);
         let _ = events.send(MinerEvent::Step {
             task: inputs.task,
@@ -69,7 +125,10 @@ pub fn build_round(
             elapsed: started.elapsed(),
         });
     }
-    let eval_after = engine.eval_loss(builder.weights(), inputs.eval_chunk)? as f32;
+    let mut eval_after = engine.eval_loss(builder.weights(), inputs.eval_chunk)? as f32;
+    if inputs.adversary == Some(MinerAdversary::FalseLoss) {
+        eval_after *= 0.5;
+    }
     let (commitment, _trace) = builder.commitment(eval_before, eval_after).map_err(build_err)?;
 
     // Bulk data first, the manifest last: a manifest in the store means the whole round is there.
