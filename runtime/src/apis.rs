@@ -25,7 +25,7 @@ use polkadot_sdk::{
     sp_version::RuntimeVersion,
     *,
 };
-use pogo_runtime_api::{BondLedger, Role, SubmissionId, SubmissionView, TaskId, TaskView, VerifierDuty};
+use pogo_runtime_api::{BondLedger, Role, SubmissionId, SubmissionView, TaskId, TaskView, Verdict, VerifierDuty};
 
 impl_runtime_apis! {
     impl sp_consensus_aura::AuraApi<Block, AuraId> for Runtime {
@@ -228,6 +228,14 @@ impl_runtime_apis! {
         }
         fn bond(who: AccountId, role: Role) -> Option<BondLedger<Balance, BlockNumber>> {
             Pogo::api_bond(who, role)
+        }
+        fn verdict_commitment(
+            submission: SubmissionId,
+            verifier: AccountId,
+            verdict: Verdict,
+            salt: pogo_primitives::Hash,
+        ) -> pogo_primitives::Hash {
+            Pogo::api_verdict_commitment(submission, verifier, verdict, salt)
         }
     }
 

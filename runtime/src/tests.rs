@@ -56,9 +56,24 @@ fn metadata_has_pogo_calls_events_errors_and_runtime_api() {
     assert!(pogo.constants.iter().any(|c| c.name == "MaxFraudProofLen"));
     assert!(pogo.storage.as_ref().is_some_and(|s| s.entries.iter().any(|e| e.name == "Tasks")));
     let api = md.apis.iter().find(|a| a.name == "PogoApi").expect("PogoApi runtime API in metadata");
-    for method in ["task", "state_root", "submission", "pending_submissions", "round_seed", "verifier_duty", "bond"] {
+    for method in [
+        "task_ids",
+        "task",
+        "state_root",
+        "submission",
+        "pending_submissions",
+        "round_seed",
+        "verifier_duty",
+        "bond",
+        "verdict_commitment",
+    ] {
         assert!(api.methods.iter().any(|m| m.name == method), "PogoApi::{method}");
     }
+    // The runtime declares the version that has `verdict_commitment` (clients check it before calling).
+    use polkadot_sdk::sp_api::RuntimeApiInfo;
+    type PogoApi = dyn pogo_runtime_api::PogoApi<crate::Block, crate::AccountId, crate::Balance, crate::BlockNumber>;
+    assert_eq!(<PogoApi as RuntimeApiInfo>::VERSION, 2);
+    assert!(crate::VERSION.apis.iter().any(|(id, version)| *id == <PogoApi as RuntimeApiInfo>::ID && *version == 2));
 }
 
 #[test]

@@ -1,7 +1,8 @@
 // End-to-end test of pogo-node from a polkadot.js client, with no custom types: one PoGO round from task
 // creation to finalization on a `--dev` chain (phases moved by the chain itself, on_idle, with no advance
 // call), and one rejected bad input per call family, each with its
-// typed module error and no change of the pallet's storage.
+// typed module error and no change of the pallet's storage. One assigned verifier commits and reveals
+// with polkadot.js alone (pogoApi.verdictCommitment), as docs/verify-with-polkadotjs.md tells a person.
 //
 //   POGO_NODE     pogo-node binary       (default $CARGO_TARGET_DIR/testnet/pogo-node)
 //   POGO_FIXTURE  round_fixture binary   (default $CARGO_TARGET_DIR/testnet/examples/round_fixture)
@@ -141,7 +142,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     const { api } = s;
     assert.ok(api.tx.pogo, 'pallet pogo in the metadata');
     assert.ok(api.call.pogoApi, 'runtime API PogoApi in the metadata (needs metadata V15+)');
-    for (const m of ['taskIds', 'task', 'stateRoot', 'submission', 'pendingSubmissions', 'roundSeed', 'verifierDuty', 'bond']) {
+    for (const m of ['taskIds', 'task', 'stateRoot', 'submission', 'pendingSubmissions', 'roundSeed', 'verifierDuty', 'bond', 'verdictCommitment']) {
       assert.equal(typeof api.call.pogoApi[m], 'function', `pogoApi.${m}`);
     }
     const c = api.consts.pogo;
@@ -451,13 +452,16 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     });
   });
 
-  test('assigned verifiers commit positive verdicts; the chain opens the reveal at once', async () => {
+  test('all assigned verifiers but one commit positive verdicts; the reveal waits for the last', async () => {
     const { api } = s;
     const id = need(s.submission, 'the submission');
     const assigned = need(s.assigned, 'the assignment');
+    // The last assigned verifier commits in the next test, with polkadot.js alone.
+    s.guide = assigned[assigned.length - 1];
+    const others = assigned.filter((v) => v !== s.guide);
     s.votes = new Map();
     const results = await Promise.all(
-      assigned.map((v) => {
+      others.map((v) => {
         const salt = randomAsHex(32);
         const c = verdictFixture(bins.fixture, id, hex32(v), 'positive', salt);
         s.votes.set(hex32(v), { salt, ...c });
@@ -465,22 +469,82 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       }),
     );
     for (const r of results) theEvent(r, 'VerdictCommitted');
-    for (const v of assigned) {
+    for (const v of others) {
       const att = (await api.query.pogo.attestations(id, v.address)).unwrap();
       assert.equal(att.commitment.toHex(), s.votes.get(hex32(v)).commitment);
       assert.ok(att.revealed.isNone);
       assert.ok((await api.call.pogoApi.verifierDuty(id, v.address)).unwrap().committed.isTrue);
     }
-    const first = Math.min(...(await Promise.all(results.map(async (r) => (await api.rpc.chain.getHeader(r.blockHash)).number.toNumber()))));
-    const { data: ev, block: at } = await waitForEvent(api, {
-      fromBlock: first,
+    s.othersCommittedAt = Math.max(
+      ...(await Promise.all(results.map(async (r) => (await api.rpc.chain.getHeader(r.blockHash)).number.toNumber()))),
+    );
+    const phase = (await api.call.pogoApi.submission(id)).unwrap().phase;
+    assert.ok(phase.isCommitting, `still committing while ${s.guide.meta.name} has not committed (phase ${phase.type})`);
+    note(`${others.length} verdict commitments from the fixture (Rust verdict_commitment); ${s.guide.meta.name} still to commit`);
+  });
+
+  // Exactly the steps of docs/verify-with-polkadotjs.md, with nothing but polkadot.js and the chain's
+  // metadata: no fixture, no hashing in the client.
+  test('an assigned verifier with polkadot.js alone: verifierDuty, verdictCommitment, commitVerdict, reveal window, revealVerdict', async () => {
+    const { api } = s;
+    const id = need(s.submission, 'the submission');
+    const me = need(s.guide, 'the assignment');
+    // 1. Your duty: the challenge, your verifier seed and the samples to check.
+    const duty = await api.call.pogoApi.verifierDuty(id, me.address);
+    assert.ok(duty.isSome, `duty of ${me.meta.name}`);
+    assert.ok(duty.unwrap().committed.isFalse && duty.unwrap().revealed.isFalse);
+    assert.equal(duty.unwrap().samples.steps.length, 2);
+    // 2. (The checks of protocol section 11 pass: the verdict is Positive.) A fresh 32-byte salt, kept.
+    const verdict = { Positive: null };
+    const salt = randomAsHex(32);
+    // 3. The commitment, from the runtime: Developer -> Runtime calls -> pogoApi.verdictCommitment.
+    const commitment = (await api.call.pogoApi.verdictCommitment(id, me.address, verdict, salt)).toHex();
+    assert.match(commitment, /^0x[0-9a-f]{64}$/);
+    // It is the protocol's hash (protocol section 12; the Rust primitive, through the fixture) ...
+    assert.equal(commitment, verdictFixture(bins.fixture, id, hex32(me), 'positive', salt).commitment);
+    const negative = { Negative: { BadGradient: { step: 3 } } };
+    const negativeCommitment = (await api.call.pogoApi.verdictCommitment(id, me.address, negative, salt)).toHex();
+    assert.equal(negativeCommitment, verdictFixture(bins.fixture, id, hex32(me), 'bad-gradient:3', salt).commitment);
+    // ... and it binds the verdict and the salt.
+    assert.notEqual(negativeCommitment, commitment, 'another verdict, another commitment');
+    const otherSalt = (await api.call.pogoApi.verdictCommitment(id, me.address, verdict, randomAsHex(32))).toHex();
+    assert.notEqual(otherSalt, commitment, 'another salt, another commitment');
+    // 4. Developer -> Extrinsics -> pogo.commitVerdict(submission, commitment).
+    const committed = await expectOk(api.tx.pogo.commitVerdict(id, commitment), me);
+    const ev = theEvent(committed, 'VerdictCommitted');
+    assert.equal(ev.submission.toNumber(), id);
+    assert.equal(ev.verifier.toHex(), hex32(me));
+    assert.equal((await api.query.pogo.attestations(id, me.address)).unwrap().commitment.toHex(), commitment);
+    assert.ok((await api.call.pogoApi.verifierDuty(id, me.address)).unwrap().committed.isTrue);
+    // 5. Wait for the reveal window: pogoApi.submission(id).phase is Revealing(until). Every assigned
+    // verifier has committed now, so the chain opens it at once.
+    const committedAt = (await api.rpc.chain.getHeader(committed.blockHash)).number.toNumber();
+    const { data: started, block: at } = await waitForEvent(api, {
+      fromBlock: Math.min(committedAt, need(s.othersCommittedAt, 'the other commitments')),
       section: 'pogo',
       method: 'RevealStarted',
       match: (d) => d.submission.toNumber() === id,
     });
-    assert.equal(ev.until.toNumber(), at + s.window);
-    assert.ok((await api.query.pogo.submissions(id)).unwrap().phase.isRevealing);
-    note(`3 verdict commitments; reveal open from block ${at} until ${ev.until.toNumber()}`);
+    assert.equal(started.until.toNumber(), at + s.window);
+    let view;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      view = (await api.call.pogoApi.submission(id)).unwrap();
+      if (view.phase.isRevealing || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.ok(view.phase.isRevealing, `phase ${view.phase.type}`);
+    assert.equal(view.phase.asRevealing.toNumber(), started.until.toNumber());
+    // 6. Developer -> Extrinsics -> pogo.revealVerdict(submission, verdict, salt), before `until`.
+    const revealed = await expectOk(api.tx.pogo.revealVerdict(id, verdict, salt), me);
+    const rev = theEvent(revealed, 'VerdictRevealed');
+    assert.equal(rev.submission.toNumber(), id);
+    assert.equal(rev.verifier.toHex(), hex32(me));
+    assert.ok(rev.verdict.isPositive, `verdict ${rev.verdict.type}`);
+    assert.ok((await api.query.pogo.attestations(id, me.address)).unwrap().revealed.unwrap().isPositive);
+    assert.ok((await api.call.pogoApi.verifierDuty(id, me.address)).unwrap().revealed.isTrue);
+    s.guideRevealed = true;
+    note(`${me.meta.name} committed and revealed with pogoApi.verdictCommitment alone; reveal open from block ${at} until ${started.until.toNumber()}`);
   });
 
   test('revealVerdict with a wrong salt fails with RevealMismatch', async () => {
@@ -496,13 +560,14 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     });
   });
 
-  test('verifiers reveal; the chain accepts the round with the fixture final root', async () => {
+  test('the other verifiers reveal; the chain accepts the round with the fixture final root', async () => {
     const { api, fx } = s;
     const id = need(s.submission, 'the submission');
     const task = need(s.task, 'the task');
     const assigned = need(s.assigned, 'the assignment');
+    assert.ok(s.guideRevealed, `${s.guide?.meta.name} revealed with polkadot.js alone`);
     const results = await Promise.all(
-      assigned.map((v) => {
+      assigned.filter((v) => v !== s.guide).map((v) => {
         const vote = s.votes.get(hex32(v));
         return expectOk(api.tx.pogo.revealVerdict(id, vote.verdict, vote.salt), v);
       }),

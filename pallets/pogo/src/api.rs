@@ -6,6 +6,7 @@ use codec::Encode;
 use frame_system::pallet_prelude::BlockNumberFor;
 use pogo_primitives::{
     seed::{round_seed, verifier_samples, verifier_seed},
+    verdict::{verdict_commitment, Verdict},
     Hash,
 };
 use polkadot_sdk::frame_system;
@@ -100,6 +101,12 @@ impl<T: Config> Pallet<T> {
             committed: att.is_some(),
             revealed: att.is_some_and(|x| x.revealed.is_some()),
         })
+    }
+
+    /// The commitment `verifier` posts with `commit_verdict(id, _)` to reveal `(verdict, salt)` later:
+    /// the hash `reveal_verdict` recomputes (the account SCALE-encoded, as `do_reveal_verdict` does).
+    pub fn api_verdict_commitment(id: SubmissionId, verifier: T::AccountId, verdict: Verdict, salt: Hash) -> Hash {
+        verdict_commitment(id, &verifier.encode(), &verdict, &salt)
     }
 
     /// An account's bond ledger in a role.

@@ -231,7 +231,10 @@ impl RoundBuilder {
         if self.spec.is_checkpoint(step) {
             let cp = checkpoint(&self.spec, &self.weights, &self.slots)?;
             if Some(cp.tree.root()) != record.checkpoint_root {
-                fault = Some(ReplayFault::CheckpointMismatch { step, segment: step / self.spec.checkpoint_interval.max(1) });
+                fault = Some(ReplayFault::CheckpointMismatch {
+                    step,
+                    segment: step.checked_div(self.spec.checkpoint_interval).unwrap_or(0),
+                });
             }
             self.checkpoints.push((step, cp));
         }

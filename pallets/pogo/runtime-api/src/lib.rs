@@ -2,8 +2,14 @@
 //!
 //! What off-chain workers and polkadot.js (`api.call.pogoApi.*`) read from pallet-pogo without custom
 //! RPC: tasks and their state roots, unsettled submissions and their phase, the round seed a miner trains
-//! with, a verifier's challenge and samples, and bond ledgers. The runtime implements it by calling the
+//! with, a verifier's challenge and samples, and bond ledgers; and, for a verifier with polkadot.js alone,
+//! the verdict commitment to post (`verdict_commitment`). The runtime implements it by calling the
 //! pallet's `api_*` functions.
+//!
+//! Versions:
+//! * 1: `task_ids`, `task`, `state_root`, `submission`, `pending_submissions`, `round_seed`,
+//!   `verifier_duty`, `bond`.
+//! * 2: adds `verdict_commitment`.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -13,9 +19,11 @@ use alloc::vec::Vec;
 use codec::Codec;
 pub use pallet_pogo::{BondLedger, Role, SubmissionId, SubmissionView, TaskId, TaskView, VerifierDuty};
 use pogo_primitives::Hash;
+pub use pogo_primitives::{NegativeReason, Verdict};
 
 polkadot_sdk::sp_api::decl_runtime_apis! {
     /// Read access to pallet-pogo.
+    #[api_version(2)]
     pub trait PogoApi<AccountId, Balance, BlockNumber>
     where
         AccountId: Codec,
@@ -39,5 +47,13 @@ polkadot_sdk::sp_api::decl_runtime_apis! {
         fn verifier_duty(submission: SubmissionId, verifier: AccountId) -> Option<VerifierDuty>;
         /// An account's bond in a role.
         fn bond(who: AccountId, role: Role) -> Option<BondLedger<Balance, BlockNumber>>;
+        /// The commitment `verifier` posts with `commit_verdict(submission, _)` to reveal `verdict` with
+        /// `salt` later (`reveal_verdict(submission, verdict, salt)`): protocol section 12's
+        /// `verdict_commitment(submission, SCALE(verifier), verdict, salt)`, exactly what `reveal_verdict`
+        /// recomputes. The salt must be 32 fresh random bytes, kept secret until the reveal. It is a pure
+        /// function of its arguments (no storage read): nothing is posted or recorded, but the node that
+        /// answers learns the verdict and salt, so ask a node you trust (your own).
+        #[api_version(2)]
+        fn verdict_commitment(submission: SubmissionId, verifier: AccountId, verdict: Verdict, salt: Hash) -> Hash;
     }
 }

@@ -107,3 +107,56 @@ fn an_escalation_verifier_duty_uses_the_level_one_challenge_and_the_disputed_ste
         assert!(duty.disputed_steps.is_empty());
     });
 }
+
+#[test]
+fn the_verdict_commitment_api_gives_what_reveal_verdict_accepts() {
+    test(|| {
+        let (_task, id, _b, _c, _t) = submitted(None);
+        fix_challenge(id);
+        let who = assigned(id);
+        assert_eq!(who.len(), 3);
+        let bad_step = Verdict::Negative(NegativeReason::BadGradient { step: 4 });
+        let votes = [(who[0], Verdict::Positive, [7u8; 32]), (who[1], bad_step, [8; 32]), (who[2], Verdict::Positive, [9; 32])];
+        // What a polkadot.js user does: ask the runtime API for the commitment, post it.
+        for (v, verdict, salt) in votes {
+            let c = Pogo::api_verdict_commitment(id, v, verdict, salt);
+            // protocol section 12, with the account as its SCALE bytes
+            assert_eq!(c, pogo_primitives::verdict::verdict_commitment(id, &v.encode(), &verdict, &salt));
+            assert_ok!(Pogo::commit_verdict(RuntimeOrigin::signed(v), id, c));
+            assert_eq!(Attestations::<Test>::get(id, v).unwrap().commitment, c);
+        }
+        // every assigned verifier committed: the reveal opens at once
+        assert_ok!(Pogo::advance(RuntimeOrigin::signed(REPORTER), id));
+        assert!(matches!(Pogo::api_submission(id).unwrap().phase, Phase::Revealing(_)));
+
+        // Each input changes the hash: another salt, verdict, reason, step, verifier or submission.
+        let (v, verdict, salt) = votes[0];
+        let c = Pogo::api_verdict_commitment(id, v, verdict, salt);
+        assert_ne!(c, Pogo::api_verdict_commitment(id, v, verdict, [6; 32]));
+        assert_ne!(c, Pogo::api_verdict_commitment(id, v, bad_step, salt));
+        assert_ne!(c, Pogo::api_verdict_commitment(id, v, Verdict::Negative(NegativeReason::NoProgress), salt));
+        assert_ne!(
+            Pogo::api_verdict_commitment(id, v, bad_step, salt),
+            Pogo::api_verdict_commitment(id, v, Verdict::Negative(NegativeReason::BadGradient { step: 3 }), salt)
+        );
+        assert_ne!(c, Pogo::api_verdict_commitment(id, who[1], verdict, salt));
+        assert_ne!(c, Pogo::api_verdict_commitment(id.wrapping_add(1), v, verdict, salt));
+        // ... and the chain refuses a reveal with another salt or verdict than the committed ones
+        frame_support::assert_noop!(
+            Pogo::reveal_verdict(RuntimeOrigin::signed(v), id, verdict, [6; 32]),
+            Error::<Test>::RevealMismatch
+        );
+        frame_support::assert_noop!(
+            Pogo::reveal_verdict(RuntimeOrigin::signed(v), id, bad_step, salt),
+            Error::<Test>::RevealMismatch
+        );
+
+        // The reveal of exactly what was committed is accepted.
+        for (v, verdict, salt) in votes {
+            assert_ok!(Pogo::reveal_verdict(RuntimeOrigin::signed(v), id, verdict, salt));
+            assert_eq!(Attestations::<Test>::get(id, v).unwrap().revealed, Some(verdict));
+            assert!(pogo_events().contains(&Event::VerdictRevealed { submission: id, verifier: v, verdict }));
+            assert!(Pogo::api_verifier_duty(id, v).unwrap().revealed);
+        }
+    });
+}
