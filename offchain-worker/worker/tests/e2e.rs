@@ -18,6 +18,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a test: a failed step is a failed test
 
+mod common;
+
+use common::{connect, free_port, start_node, wait_for, worker_bin, Killed};
+
 use pogo_chain::{ChainClient, Signer};
 use pogo_primitives::{
     verdict::{verdict_commitment, Verdict},
@@ -29,44 +33,9 @@ use pogo_worker::{
     roles::miner::journal::Journal,
 };
 use std::{
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    path::Path,
+    process::{Command, Stdio},
 };
-
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn worker_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_pogo-worker"))
-}
-
-fn node_bin() -> PathBuf {
-    std::env::var_os("POGO_NODE").map(PathBuf::from).unwrap_or_else(|| worker_bin().with_file_name("pogo-node"))
-}
-
-fn start_node(dir: &Path) -> (Killed, String) {
-    let (rpc, p2p) = (free_port(), free_port());
-    let log = std::fs::File::create(dir.join("node.log")).unwrap();
-    let child = Command::new(node_bin())
-        .args(["--dev", "--dev-block-time", "1000", "--tmp", "--rpc-port", &rpc.to_string(), "--port", &p2p.to_string()])
-        .args(["--no-prometheus", "--no-telemetry", "--no-mdns", "--no-hardware-benchmarks"])
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("starting {}: {e}", node_bin().display()));
-    (Killed(child), format!("ws://127.0.0.1:{rpc}"))
-}
 
 fn start_miner(dir: &Path, ws: &str, port: u16, rounds: u64, log: &str) -> Killed {
     let log = std::fs::File::create(dir.join(log)).unwrap();
@@ -86,21 +55,6 @@ fn start_miner(dir: &Path, ws: &str, port: u16, rounds: u64, log: &str) -> Kille
 fn journal(dir: &Path) -> Option<Journal> {
     let text = std::fs::read(dir.join("miner-store/roles/miner-0.json")).ok()?;
     serde_json::from_slice(&text).ok()
-}
-
-async fn wait_for<T, F: std::future::Future<Output = Option<T>>>(what: &str, secs: u64, mut f: impl FnMut() -> F) -> T {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
-async fn connect(ws: &str) -> ChainClient {
-    wait_for("the node's RPC", 120, || async { ChainClient::connect(ws).await.ok() }).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
