@@ -60,9 +60,13 @@ client() {
 
 worker_e2e() {
   # The miner process against `pogo-node --dev`: submission visible through the runtime API, killed and
-  # resumed, accepted round's model fetched (read proof + DA download) and loaded in PyTorch.
-  cargo test --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --workspace --test e2e -- --ignored \
-    2>&1 | tee "$LOG_DIR/e2e.log"
+  # resumed, accepted round's model fetched (read proof + DA download) and loaded in PyTorch. Then every
+  # adversary mode on dev chains of its own (cheating miners and verifiers slashed, a verifier restarted
+  # from its journal, a watcher's fraud proof overturning a colluded acceptance) are in
+  # worker/tests/adversaries.rs, not yet in this tier: run them alone with
+  # `cargo test -p pogo-worker --test adversaries -- --ignored --test-threads 1`.
+  cargo test --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --workspace \
+    --test e2e -- --ignored 2>&1 | tee "$LOG_DIR/e2e.log"
 }
 
 tier "lint" lint

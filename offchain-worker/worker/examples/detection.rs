@@ -27,7 +27,7 @@
 //!
 //! Options: `--rounds N` (rounds per cell, default 100), `--honest N` (honest rounds per T, default
 //! `--rounds`), `--out FILE` (CSV; default `detection.csv`), `--seed S` (default 1), `--eval N` (eval
-//! examples per verifier, default 64), `--kinds zero,random[,stale,rescaled]`, `--steps 10,20`,
+//! examples per verifier, default 64), `--kinds zero,random[,stale,rescaled]` (`honest`: honest rounds only), `--steps 10,20`,
 //! `--samples 1,2` (k), `--verifiers 1,3` (V), `--threads N` (libtorch intra-op threads, default 1).
 
 use pogo_engine::{model::descriptor::AnyModel, pin_torch_settings, tasks, Engine, Gradient, ModelState};
@@ -133,7 +133,7 @@ fn options() -> Options {
             "--out" => o.out = value(),
             "--seed" => o.seed = value().parse().expect("--seed S"),
             "--eval" => o.eval = value().parse().expect("--eval N"),
-            "--kinds" => o.kinds = value().split(',').map(kind_of).collect(),
+            "--kinds" => o.kinds = value().split(',').filter(|k| *k != "honest").map(kind_of).collect(),
             "--steps" => o.steps = list(&value()),
             "--samples" => o.samples = list(&value()),
             "--verifiers" => o.verifiers = list(&value()),
@@ -160,7 +160,7 @@ impl Round {
     fn data(&self, base: &ModelState) -> RoundData {
         RoundData {
             spec: self.spec,
-            commitment: self.commitment,
+            commitment: self.commitment.clone(),
             records: self.records.clone(),
             round_seed: self.round_seed,
             first_global_step: 1,
@@ -321,7 +321,23 @@ fn main() {
                                 negative = true;
                                 match reason {
                                     NegativeReason::BadGradient { .. } => bad = true,
-                                    NegativeReason::NoProgress => no_progress = true,
+                                    NegativeReason::NoProgress => {
+                                        no_progress = true;
+                                        if let Some(e) = &report.eval {
+                                            eprintln!(
+                                                "NoProgress (T={t} {} faked {:?}, verifier {i}): sample of {}: before {:.5} (claimed {:.5}, bound {:.5}), after {:.5} (claimed {:.5}, bound {:.5})",
+                                                kind_name(kind),
+                                                round.faked,
+                                                e.examples,
+                                                e.before,
+                                                e.claimed_before,
+                                                e.bound_before,
+                                                e.after,
+                                                e.claimed_after,
+                                                e.bound_after
+                                            );
+                                        }
+                                    },
                                     _ => other = true,
                                 }
                             },

@@ -14,6 +14,10 @@ use pogo_primitives::views::Role;
 #[derive(Parser, Debug)]
 #[command(name = "pogo-worker", version, about, long_about = None)]
 struct Cli {
+    /// libtorch intra-op threads (the pinned compute settings of protocol section 11; default: all
+    /// cores). Miners and verifiers may use different counts: the tolerance rule absorbs the difference.
+    #[arg(long, global = true, env = "POGO_TORCH_THREADS")]
+    threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
 }
@@ -112,6 +116,11 @@ fn main() -> std::process::ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,subxt=warn,jsonrpsee=warn,hyper=warn"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
     let cli = Cli::parse();
+    let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    let settings = pogo_engine::pin_torch_settings(threads);
+    if !settings.is_pinned() {
+        tracing::warn!(?settings, "libtorch refused part of the pinned compute settings");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -86,6 +86,7 @@ impl VerifierJournal {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use pogo_primitives::verdict::NegativeReason;
@@ -98,7 +99,7 @@ mod tests {
         let text = serde_json::to_string(&journal).unwrap();
         let back: VerifierJournal = serde_json::from_str(&text).unwrap();
         assert_eq!(back, journal);
-        assert_eq!(back.entry(7).unwrap().verdict(), Some(verdict.clone()));
+        assert_eq!(back.entry(7).unwrap().verdict(), Some(verdict));
         assert_eq!(back.entry(7).unwrap().commitment(b"v"), Some(verdict_commitment(7, b"v", &verdict, &entry.salt)));
         let other = DutyEntry::new(7, 1, &verdict, String::new()).unwrap();
         assert_ne!(other.salt, entry.salt, "fresh salts");

@@ -262,7 +262,7 @@ impl Verifier {
                     // On disk before the commitment leaves this process.
                     self.journal.duties.push(entry);
                     self.save()?;
-                    self.say(VerifierEvent::Checked { submission: submission.id, verdict: verdict.clone(), note });
+                    self.say(VerifierEvent::Checked { submission: submission.id, verdict, note });
                     if let Some(report) = report {
                         self.after_check(task, local, submission, report).await?;
                     }
@@ -292,7 +292,7 @@ impl Verifier {
                 if self.config.adversary == Some(VerifierAdversary::Selective) && verdict != Verdict::Positive {
                     return Ok(());
                 }
-                match self.chain.reveal_verdict(&self.signer, submission.id, verdict.clone(), entry.salt).await {
+                match self.chain.reveal_verdict(&self.signer, submission.id, verdict, entry.salt).await {
                     Ok(_) => {
                         if let Some(e) = self.journal.entry_mut(submission.id) {
                             e.revealed = true;
@@ -362,7 +362,7 @@ impl Verifier {
         match checked {
             Ok(report) => {
                 let note = describe(&report);
-                Ok(Some((report.verdict.clone(), note, Some(report))))
+                Ok(Some((report.verdict, note, Some(report))))
             },
             // The verifier's own failure: no verdict on the miner; commit nothing rather than guess (tried
             // again next block while the commit window lasts).
