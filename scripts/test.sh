@@ -61,12 +61,14 @@ client() {
 worker_e2e() {
   # The miner process against `pogo-node --dev`: submission visible through the runtime API, killed and
   # resumed, accepted round's model fetched (read proof + DA download) and loaded in PyTorch. Then every
-  # adversary mode on dev chains of its own (cheating miners and verifiers slashed, a verifier restarted
-  # from its journal, a watcher's fraud proof overturning a colluded acceptance) are in
-  # worker/tests/adversaries.rs, not yet in this tier: run them alone with
-  # `cargo test -p pogo-worker --test adversaries -- --ignored --test-threads 1`.
+  # adversary mode, each test on a dev chain of its own, three chains at a time
+  # (worker/tests/adversaries.rs): cheating miners slashed by seven verifier processes on other thread
+  # counts (one killed and restarted from its journal), a stale base refused, lazy/griefing/silent/
+  # selective verifiers slashed, a watcher's fraud proof overturning a colluded acceptance.
   cargo test --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --workspace \
     --test e2e -- --ignored 2>&1 | tee "$LOG_DIR/e2e.log"
+  cargo test --manifest-path offchain-worker/Cargo.toml --profile "$POGO_PROFILE" --workspace \
+    --test adversaries -- --ignored --test-threads 3 2>&1 | tee "$LOG_DIR/adversaries.log"
 }
 
 tier "lint" lint

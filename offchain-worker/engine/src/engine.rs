@@ -19,6 +19,9 @@ use pogo_primitives::{
 };
 use tch::{Device, Kind, Tensor};
 
+/// Records per forward pass of [`Engine::eval_losses`].
+pub const EVAL_LOSS_CHUNK: usize = 64;
+
 /// Why a step failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
@@ -164,16 +167,20 @@ impl<M: Model> Engine<M> {
         Ok(total / all.len().max(1) as f64)
     }
 
-    /// The loss of each eval record in `indices` at `weights`, one forward pass per record, without
-    /// gradients: a verifier's evaluation sample (protocol section 11, step 5).
+    /// The loss of each eval record in `indices` at `weights`, without gradients, in batched forward
+    /// passes of [`EVAL_LOSS_CHUNK`] records: a verifier's evaluation sample (protocol section 11,
+    /// step 5).
     pub fn eval_losses(&self, weights: &[f32], indices: &[u64]) -> Result<Vec<f32>, EngineError> {
         let _no_grad = tch::no_grad_guard();
         let theta = Tensor::from_slice(weights).to_device(self.device);
         let records = self.data.eval.records(indices)?;
         let mut out = Vec::with_capacity(records.len());
-        for record in records {
-            let batch = self.model.batch(&[record], self.device)?;
-            out.push(f32::try_from(self.model.loss(&theta, &batch).to_device(Device::Cpu))?);
+        // Batched forward passes (one per EVAL_LOSS_CHUNK records): a record's loss is the same as from
+        // its own forward pass up to float summation order, which the claim bound allows for.
+        for chunk in records.chunks(EVAL_LOSS_CHUNK) {
+            let batch = self.model.batch(chunk, self.device)?;
+            let losses = self.model.record_losses(&theta, &batch).to_device(Device::Cpu).to_kind(tch::Kind::Float);
+            out.extend(Vec::<f32>::try_from(losses.view([-1]))?);
         }
         Ok(out)
     }

@@ -186,3 +186,27 @@ fn mismatched_specs_and_bad_records_are_typed_errors() {
     assert!(matches!(mlp.batch(&[&r], Device::Cpu), Err(BatchError::Value { index: 0 })));
     assert!(matches!(mlp.batch(&[], Device::Cpu), Err(BatchError::Empty)));
 }
+
+/// The verifier's per-record losses come from batched forward passes; each must be the record's own
+/// loss (one forward pass on that record alone), and their mean the whole-split loss on those records,
+/// for both model families, within float summation order.
+#[test]
+fn batched_per_record_eval_losses_match_single_record_losses() {
+    let _t = torch();
+    fn check<M: Model>(e: &Engine<M>, count: u64) {
+        let weights = e.model().layout().init(&[7; 32]);
+        let indices: Vec<u64> = (0..count).map(|i| (i * 7) % e.data().eval.len()).collect();
+        let batched = e.eval_losses(&weights, &indices).unwrap();
+        assert_eq!(batched.len(), indices.len());
+        let theta = tch::Tensor::from_slice(&weights);
+        let _g = tch::no_grad_guard();
+        for (i, l) in indices.iter().zip(&batched) {
+            let record = e.data().eval.records(&[*i]).unwrap();
+            let batch = e.model().batch(&record, Device::Cpu).unwrap();
+            let single = f32::try_from(e.model().loss(&theta, &batch)).unwrap();
+            assert!((single - l).abs() <= 1e-5 * single.abs().max(1.0), "record {i}: batched {l}, alone {single}");
+        }
+    }
+    check(&digits_engine(), 150);
+    check(&text_engine(), 70);
+}

@@ -7,8 +7,9 @@ use std::{fmt, str::FromStr};
 /// How a cheating miner fakes a step's gradient.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FakeGradient {
-    /// Random values of the honest gradient's magnitude, without computing it... (computed here only
-    /// to scale the noise like a careful cheater would).
+    /// Uniform noise scaled to the honest gradient's largest value: what a cheater who skips the
+    /// backward pass commits. (This worker computes the honest gradient only to scale the noise as a
+    /// careful cheater would estimate it.)
     Random,
     /// All zeros.
     Zero,
@@ -37,6 +38,13 @@ pub enum MinerAdversary {
     Withhold,
     /// Claims an eval loss after the round it did not reach (`false-loss`: half the measured one).
     FalseLoss,
+    /// Trains nothing: copies another miner's pending round on the same base root and submits its
+    /// commitment under its own name (`copy-commitment`, or `copy-commitment:TASK` to copy from another
+    /// task with the same terms). See `roles::miner::copy`.
+    CopyCommitment {
+        /// The task copied from (`None`: the copier's own).
+        from_task: Option<u32>,
+    },
 }
 
 /// A cheating verifier.
@@ -81,6 +89,10 @@ impl FromStr for MinerAdversary {
             Some("forged-final-root") => Ok(MinerAdversary::ForgedFinalRoot),
             Some("withhold") => Ok(MinerAdversary::Withhold),
             Some("false-loss") => Ok(MinerAdversary::FalseLoss),
+            Some("copy-commitment") => match parts.next() {
+                None => Ok(MinerAdversary::CopyCommitment { from_task: None }),
+                Some(t) => Ok(MinerAdversary::CopyCommitment { from_task: Some(t.parse().map_err(|_| bad())?) }),
+            },
             _ => Err(bad()),
         }
     }
@@ -115,6 +127,8 @@ impl fmt::Display for MinerAdversary {
             MinerAdversary::ForgedFinalRoot => f.write_str("forged-final-root"),
             MinerAdversary::Withhold => f.write_str("withhold"),
             MinerAdversary::FalseLoss => f.write_str("false-loss"),
+            MinerAdversary::CopyCommitment { from_task: None } => f.write_str("copy-commitment"),
+            MinerAdversary::CopyCommitment { from_task: Some(t) } => write!(f, "copy-commitment:{t}"),
         }
     }
 }

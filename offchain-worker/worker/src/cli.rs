@@ -1,7 +1,8 @@
 //! Command-line options shared by the subcommands: chain, keys, store, data-availability server, metrics.
 
 use clap::{Args, ValueEnum};
-use std::{net::SocketAddr, path::PathBuf};
+use pogo_store::ClientLimits;
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 /// Where the node is.
 #[derive(Args, Clone, Debug)]
@@ -29,6 +30,33 @@ pub struct StoreOpts {
     /// The round store directory (created if missing).
     #[arg(long, env = "POGO_STORE", default_value = "pogo-store")]
     pub store: PathBuf,
+}
+
+/// What the long-running roles (`mine`, `verify`) share: the data sets, how often the chain is polled,
+/// and how large one download may be.
+#[derive(Args, Clone, Debug)]
+pub struct RoleOpts {
+    /// Directory of the data sets (default: `$POGO_DATA_DIR`, else `~/.cache/pogo/data`).
+    #[arg(long, env = "POGO_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Seconds between looks at the chain.
+    #[arg(long, default_value_t = 1.0)]
+    pub poll_seconds: f64,
+    /// Largest single download accepted (a base state, a checkpoint), in MiB.
+    #[arg(long, default_value_t = 4096)]
+    pub max_download_mib: u64,
+}
+
+impl RoleOpts {
+    /// The polling interval (at least 50 ms).
+    pub fn poll(&self) -> Duration {
+        Duration::from_secs_f64(self.poll_seconds.max(0.05))
+    }
+
+    /// The download limits.
+    pub fn download(&self) -> ClientLimits {
+        ClientLimits { max_bytes: self.max_download_mib.saturating_mul(1 << 20), ..ClientLimits::default() }
+    }
 }
 
 /// The data-availability server.

@@ -1,6 +1,6 @@
 //! The calls' logic: `do_*` functions behind the thin dispatchables in `lib.rs`.
 
-use crate::{finalize::Winner, pallet::*, types::*, weights::WeightInfo, LOG_TARGET};
+use crate::{finalize::{Excuse, Winner}, pallet::*, types::*, weights::WeightInfo, LOG_TARGET};
 use codec::Encode;
 use frame_support::{
     dispatch::{DispatchResultWithPostInfo, Pays, PostDispatchInfo},
@@ -377,7 +377,7 @@ impl<T: Config> Pallet<T> {
         let was_accepted = matches!(sub.phase, Phase::Accepted(_));
         if was_accepted {
             // The accepted round was wrong: Positive verdicts are slashed, Negative ones paid.
-            Self::settle_verifiers(id, &mut sub, &mut task, Winner::Negative);
+            Self::settle_verifiers(id, &mut sub, &mut task, Winner::Negative, Excuse::Nobody);
         } else {
             // Undecided yet: verifiers are released without pay or slash.
             Self::release_assignments(&sub);

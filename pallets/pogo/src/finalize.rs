@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use frame_support::{dispatch::DispatchResultWithPostInfo, pallet_prelude::*, traits::Get};
 use pogo_primitives::{
     assign::assign,
-    seed::challenge_seed,
+    seed::{challenge_seed, sampled_steps, verifier_seed},
     verdict::{tally, NegativeReason, Outcome, Ratio, Verdict},
 };
 use polkadot_sdk::{frame_support, frame_system, sp_runtime};
@@ -25,6 +25,15 @@ pub(crate) enum ChallengeRandomness {
     NotYet,
     /// The target epoch's value was pruned: the round can no longer be challenged.
     Pruned,
+}
+
+/// Which losing verdicts a settlement forgives.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Excuse {
+    /// None: every losing verdict costs `LosingVoteSlash`.
+    Nobody,
+    /// A level-0 `Positive` verdict whose verifier sampled none of the disputed steps.
+    UnsampledLevel0,
 }
 
 /// Which revealed verdicts are on the winning side.
@@ -129,7 +138,7 @@ impl<T: Config> Pallet<T> {
                 ensure!(now >= final_at, Error::<T>::TooEarly);
                 actual = T::WeightInfo::advance_finalize(u32::try_from(sub.assigned.len()).unwrap_or(u32::MAX));
                 // The fraud window closed without a proof: Positive verdicts were right.
-                Self::settle_verifiers(id, &mut sub, &mut task, Winner::Positive);
+                Self::settle_verifiers(id, &mut sub, &mut task, Winner::Positive, Excuse::Nobody);
                 let owed = task.params.reward;
                 let reward = Self::pay_from_escrow(&mut task, &sub.miner, owed);
                 Self::release_risk(Role::Miner, &sub.miner, sub.bond);
@@ -289,6 +298,7 @@ impl<T: Config> Pallet<T> {
         let mut positive: u128 = 0;
         let mut negative: u128 = 0;
         let mut provable: u128 = 0;
+        let mut inconsistent: u128 = 0;
         for a in sub.assigned.iter().filter(|a| a.level == level) {
             let stake: u128 = a.stake.unique_saturated_into();
             assigned = assigned.saturating_add(stake);
@@ -298,6 +308,9 @@ impl<T: Config> Pallet<T> {
                     negative = negative.saturating_add(stake);
                     if reason != NegativeReason::DataUnavailable {
                         provable = provable.saturating_add(stake);
+                    }
+                    if reason == NegativeReason::InconsistentUpdate {
+                        inconsistent = inconsistent.saturating_add(stake);
                     }
                     if let NegativeReason::BadGradient { step } = reason {
                         if level == 0 && step < task.spec.steps_per_round && !sub.disputed_steps.contains(&step) {
@@ -335,7 +348,14 @@ impl<T: Config> Pallet<T> {
                 // Other rounds on the old base are now stale; each is removed when next advanced.
             },
             Outcome::Reject => {
-                Self::settle_verifiers(id, &mut sub, task, Winner::Negative);
+                // Every verifier replays the whole chain, so a Positive vote on an inconsistent update
+                // is negligence; a fault in steps a level-0 verifier did not sample is bad luck.
+                let excuse = if Ratio::TWO_THIRDS.reached_by(inconsistent, assigned) {
+                    Excuse::Nobody
+                } else {
+                    Excuse::UnsampledLevel0
+                };
+                Self::settle_verifiers(id, &mut sub, task, Winner::Negative, excuse);
                 let full = Ratio::TWO_THIRDS.reached_by(provable, assigned);
                 let amount = if full { sub.bond } else { T::DataUnavailableSlash::get().mul_floor(sub.bond) };
                 let slashed = Self::slash_to_sink(Role::Miner, &sub.miner, sub.bond, amount);
@@ -367,7 +387,7 @@ impl<T: Config> Pallet<T> {
     /// No decision: the miner keeps its bond; revealing verifiers are released without pay, silent ones
     /// are slashed.
     fn expire(id: SubmissionId, mut sub: SubmissionOf<T>, task: &mut TaskOf<T>) {
-        Self::settle_verifiers(id, &mut sub, task, Winner::Nobody);
+        Self::settle_verifiers(id, &mut sub, task, Winner::Nobody, Excuse::Nobody);
         Self::release_risk(Role::Miner, &sub.miner, sub.bond);
         let task_id = sub.task;
         Self::remove_submission(id, sub, task);
@@ -382,8 +402,27 @@ impl<T: Config> Pallet<T> {
     /// * A verdict on the losing side: `LosingVoteSlash` (at most `NonRevealSlash`, so withholding a
     ///   losing reveal never pays).
     /// * Expiry (`Winner::Nobody`): revealed verdicts are released without pay or slash.
-    pub(crate) fn settle_verifiers(id: SubmissionId, sub: &mut SubmissionOf<T>, task: &mut TaskOf<T>, winner: Winner) {
+    /// * [`Excuse::UnsampledLevel0`] (a level-1 rejection not for an inconsistent update): a level-0
+    ///   `Positive` verdict whose sampled steps hold none of the disputed steps is released without pay
+    ///   or slash; its verifier could not have seen the fault. The steps are recomputed here from the
+    ///   level-0 challenge ([`pogo_primitives::seed::sampled_steps`]).
+    pub(crate) fn settle_verifiers(
+        id: SubmissionId,
+        sub: &mut SubmissionOf<T>,
+        task: &mut TaskOf<T>,
+        winner: Winner,
+        excuse: Excuse,
+    ) {
         let pay = task.params.verifier_pay;
+        let (challenge, k, steps_per_round) = (sub.challenge, task.params.samples.steps, task.spec.steps_per_round);
+        let disputed = sub.disputed_steps.clone();
+        let excused = |who: &T::AccountId| match (excuse, challenge) {
+            (Excuse::UnsampledLevel0, Some(challenge)) => {
+                let seed = verifier_seed(&challenge, &who.encode());
+                !sampled_steps(&seed, k, steps_per_round).iter().any(|s| disputed.contains(s))
+            },
+            _ => false,
+        };
         for a in sub.assigned.iter_mut() {
             if a.at_risk.is_zero() {
                 continue;
@@ -395,6 +434,7 @@ impl<T: Config> Pallet<T> {
                     (Winner::Positive, Verdict::Positive) | (Winner::Negative, Verdict::Negative(_)) => {
                         (Perbill::zero(), true)
                     },
+                    (Winner::Negative, Verdict::Positive) if a.level == 0 && excused(&a.who) => (Perbill::zero(), false),
                     _ => (T::LosingVoteSlash::get(), false),
                 },
             };

@@ -71,6 +71,9 @@ impl Model for AnyModel {
     fn loss(&self, theta: &tch::Tensor, batch: &super::Batch) -> tch::Tensor {
         self.as_model().loss(theta, batch)
     }
+    fn record_losses(&self, theta: &tch::Tensor, batch: &super::Batch) -> tch::Tensor {
+        self.as_model().record_losses(theta, batch)
+    }
 }
 
 /// The architecture string of an MLP.

@@ -154,4 +154,13 @@ impl Model for Gpt {
         let logits = self.logits(theta, &batch.inputs);
         logits.view([-1, VOCAB as i64]).cross_entropy_for_logits(&batch.targets.view([-1]))
     }
+    fn record_losses(&self, theta: &Tensor, batch: &Batch) -> Tensor {
+        let logits = self.logits(theta, &batch.inputs);
+        let records = batch.inputs.size().first().copied().unwrap_or(1);
+        logits
+            .view([-1, VOCAB as i64])
+            .cross_entropy_loss::<Tensor>(&batch.targets.view([-1]), None, tch::Reduction::None, -100, 0.0)
+            .view([records, -1])
+            .mean_dim(1, false, tch::Kind::Float)
+    }
 }

@@ -91,6 +91,9 @@ impl Model for Mlp {
     fn loss(&self, theta: &Tensor, batch: &Batch) -> Tensor {
         self.logits(theta, &batch.inputs).cross_entropy_for_logits(&batch.targets)
     }
+    fn record_losses(&self, theta: &Tensor, batch: &Batch) -> Tensor {
+        self.logits(theta, &batch.inputs).cross_entropy_loss::<Tensor>(&batch.targets, None, tch::Reduction::None, -100, 0.0)
+    }
 }
 
 /// Classification accuracy of `theta` on a batch (evaluation only).

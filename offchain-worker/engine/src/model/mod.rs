@@ -56,6 +56,9 @@ pub trait Model: Send + Sync {
     fn batch(&self, records: &[&[u8]], device: Device) -> Result<Batch, BatchError>;
     /// Mean loss of `batch` under the flat parameters `theta` (1-D, `layout().len()` values).
     fn loss(&self, theta: &Tensor, batch: &Batch) -> Tensor;
+    /// Each record's loss (1-D, one value per record of `batch`) from one forward pass: the verifier's
+    /// evaluation sample (protocol section 11, step 5).
+    fn record_losses(&self, theta: &Tensor, batch: &Batch) -> Tensor;
 }
 
 /// Checks that every record has `expected` bytes.

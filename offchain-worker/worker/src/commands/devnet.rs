@@ -1,10 +1,13 @@
 //! `pogo-worker devnet` (also `scripts/devnet.sh`): pogo on one machine with one command. Starts
-//! `pogo-node --dev` on free ports, bonds a miner (Bob) and three verifiers (Charlie, Dave, Eve), creates
+//! `pogo-node --dev` on free ports, bonds a miner (Bob) and seven verifiers (Charlie, Dave, Eve, Ferdie
+//! and three funded by Alice: three decide level 0, four more are drawn when a round escalates), creates
 //! the default task as Alice, and runs the miner with its data-availability server, showing each round's
-//! progress, and three verifiers (also watchers) that check every round, commit and reveal their
-//! verdicts and prove fraud, each with its own round store. `--adversary MODE` makes the miner cheat
-//! (`fake-steps:0.5:zero`, `forged-final-root`, …) and shows the rejection or the slash on screen;
-//! `--verifier-adversary MODE` makes Eve cheat. Ctrl-C stops everything it started, by PID.
+//! progress, and the verifiers (also watchers) that check every round, commit and reveal their verdicts
+//! and prove fraud, each with its own round store. The chain's decisions are shown as they happen:
+//! acceptances, escalations, rejections, fraud proofs, every slash and payment with its amount.
+//! `--adversary MODE` makes the miner cheat (`fake-steps:0.5:zero`, `forged-final-root`, …) and shows its
+//! bond slashed; `--verifier-adversary MODE` makes Eve cheat and shows its stake slashed. Ctrl-C stops
+//! everything it started, by PID.
 
 use super::{
     create_task::{default_terms, dev_params, UNIT},
@@ -61,6 +64,11 @@ pub struct DevnetArgs {
     /// Make the third verifier (Eve) cheat: lazy, grief, silent or selective.
     #[arg(long)]
     pub verifier_adversary: Option<crate::adversary::VerifierAdversary>,
+    /// Verifiers to run. Three decide level 0; a round escalated (any Negative verdict) needs four more
+    /// to be decided at level 1, so with fewer than seven a disputed round expires instead of being
+    /// rejected and nobody is slashed for it.
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u32).range(3..=16))]
+    pub verifiers: u32,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub metrics: MetricsOpts,
@@ -146,16 +154,34 @@ pub async fn devnet(args: DevnetArgs) -> Result<(), CommandError> {
 
     let dev = |uri: &str| Signer::from_suri(uri);
     let (alice, bob) = (dev("//Alice")?, dev("//Bob")?);
-    let verifiers = [dev("//Charlie")?, dev("//Dave")?, dev("//Eve")?];
+    let mut names: Vec<String> = ["charlie", "dave", "eve", "ferdie"].iter().map(|n| (*n).to_owned()).collect();
+    names.extend((5..=args.verifiers).map(|i| format!("verifier{i}")));
+    names.truncate(usize::try_from(args.verifiers).unwrap_or(usize::MAX));
+    let mut verifiers = Vec::new();
+    for name in &names {
+        let mut uri = format!("//{name}");
+        if let Some(first) = uri.get_mut(2..3) {
+            first.make_ascii_uppercase();
+        }
+        verifiers.push(dev(&uri)?);
+    }
     let terms = default_terms(args.task, args.data_dir.as_deref(), args.steps_per_round)
         .map_err(|e| CommandError::Other(format!("data set: {e} (run scripts/setup.sh)")))?;
     let params = dev_params(args.window, &terms.spec);
     // Bonds first: a miner may only build on a root made public after its bond.
     chain.bond(&bob, Role::Miner, 100 * UNIT).await?;
+    for (v, name) in verifiers.iter().zip(&names).skip(4) {
+        chain.transfer(&alice, &v.account_id(), 200 * UNIT).await?;
+        println!("  funded {name} ({v}) with 200 UNIT");
+    }
     for v in &verifiers {
         chain.bond(v, Role::Verifier, 100 * UNIT).await?;
     }
-    println!("  bonded: miner {bob} (100 UNIT); verifiers {}, {}, {} (100 UNIT each)", verifiers[0], verifiers[1], verifiers[2]);
+    println!("  bonded: miner bob {bob} (100 UNIT); verifiers {} (100 UNIT each)", names.join(", "));
+    let mut who: std::collections::HashMap<[u8; 32], String> =
+        verifiers.iter().zip(&names).map(|(v, n)| (v.account_id().0, n.clone())).collect();
+    who.insert(bob.account_id().0, "bob (miner)".into());
+    let events = tokio::spawn(show_decisions(chain.clone(), who));
     let task = chain
         .create_task(&alice, &terms.new_task(params, 1_000 * UNIT))
         .await?;
@@ -171,7 +197,7 @@ pub async fn devnet(args: DevnetArgs) -> Result<(), CommandError> {
         println!("  the miner cheats: {a}");
     }
     if let Some(a) = args.verifier_adversary {
-        println!("  {} cheats as a verifier: {a}", verifiers[2]);
+        println!("  eve cheats as a verifier: {a}");
     }
     let mut verifier_tasks = Vec::new();
     for (i, v) in verifiers.iter().enumerate() {
@@ -188,7 +214,7 @@ pub async fn devnet(args: DevnetArgs) -> Result<(), CommandError> {
             adversary: if i == 2 { args.verifier_adversary } else { None },
         };
         let (vtx, mut vrx) = tokio::sync::mpsc::unbounded_channel();
-        let who = ["charlie", "dave", "eve"].get(i).copied().unwrap_or("verifier").to_owned();
+        let who = names.get(i).cloned().unwrap_or_default();
         tokio::spawn(async move {
             while let Some(event) = vrx.recv().await {
                 if !matches!(event, VerifierEvent::Info(_)) {
@@ -236,7 +262,52 @@ pub async fn devnet(args: DevnetArgs) -> Result<(), CommandError> {
     for t in verifier_tasks {
         t.abort();
     }
+    events.abort();
     da.stop().await;
     drop(node);
     Ok(result?)
+}
+
+/// An amount in UNIT with two decimals.
+fn units(amount: u128) -> String {
+    format!("{}.{:02} UNIT", amount / UNIT, (amount % UNIT) / (UNIT / 100))
+}
+
+/// Prints the chain's decisions (best blocks) with the amounts moved; `who` names known accounts.
+async fn show_decisions(chain: ChainClient, who: std::collections::HashMap<[u8; 32], String>) {
+    use futures::StreamExt;
+    use pogo_chain::PogoEvent as E;
+    let name = |a: &pogo_chain::AccountId32| who.get(&a.0).cloned().unwrap_or_else(|| a.to_string());
+    let Ok(mut stream) = chain.subscribe_events(false).await else {
+        eprintln!("chain: cannot subscribe to events; decisions are not shown");
+        return;
+    };
+    while let Some(Ok(block)) = stream.next().await {
+        for event in block.events {
+            let text = match event {
+                E::ChallengeFixed { submission, level, verifiers, .. } =>
+                    format!("submission {submission}: level {level} challenge fixed, {verifiers} verifiers drawn"),
+                E::RoundEscalated { submission, disputed_steps, .. } =>
+                    format!("submission {submission}: ESCALATED to level 1 ({disputed_steps} disputed steps)"),
+                E::RoundAccepted { submission, final_at, .. } =>
+                    format!("submission {submission}: ACCEPTED (final at block {final_at} unless a fraud proof comes)"),
+                E::RoundRejected { submission, slashed, .. } =>
+                    format!("submission {submission}: REJECTED, miner bond slashed {}", units(slashed)),
+                E::RoundExpired { submission, .. } => format!("submission {submission}: expired undecided (nobody slashed)"),
+                E::RoundFinalized { submission, miner, reward, .. } =>
+                    format!("submission {submission}: FINALIZED, {} paid {}", name(&miner), units(reward)),
+                E::FraudProven { submission, reporter, fraud, slashed } => format!(
+                    "submission {submission}: FRAUD PROVEN ({fraud:?}) by {}, miner bond slashed {}",
+                    name(&reporter),
+                    units(slashed)
+                ),
+                E::Slashed { who: account, role, amount } =>
+                    format!("  SLASHED {} ({:?}): {}", name(&account), role.0, units(amount)),
+                E::VerifierPaid { submission, verifier, amount } =>
+                    format!("  submission {submission}: {} paid {}", name(&verifier), units(amount)),
+                _ => continue,
+            };
+            eprintln!("[chain #{}] {text}", block.number);
+        }
+    }
 }

@@ -2,14 +2,14 @@
 //! progress display; or the DA server alone over a round store.
 
 use crate::{
-    cli::{ChainOpts, DaOpts, KeyOpts, MetricsOpts, StoreOpts},
+    cli::{ChainOpts, DaOpts, KeyOpts, MetricsOpts, RoleOpts, StoreOpts},
     metrics::Metrics,
     roles::miner::{Miner, MinerConfig, MinerError},
     ui,
 };
 use pogo_chain::{ChainClient, Signer};
-use pogo_store::{server, ClientLimits, RoundStore, ServerCounters, ServerLimits};
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use pogo_store::{server, RoundStore, ServerCounters, ServerLimits};
+use std::sync::Arc;
 use tokio::sync::watch;
 
 /// Options of `mine`.
@@ -21,22 +21,17 @@ pub struct MineArgs {
     /// Stop after this many rounds were submitted and settled.
     #[arg(long)]
     pub rounds: Option<u64>,
-    /// Directory of the data sets (default: `$POGO_DATA_DIR`, else `~/.cache/pogo/data`).
-    #[arg(long, env = "POGO_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Seconds between looks at the chain.
-    #[arg(long, default_value_t = 1.0)]
-    pub poll_seconds: f64,
-    /// Largest base-state download accepted, in MiB.
-    #[arg(long, default_value_t = 4096)]
-    pub max_download_mib: u64,
     /// Plain log lines instead of progress bars.
     #[arg(long)]
     pub no_progress: bool,
     /// Cheat: `fake-steps:FRACTION:KIND` (KIND: random, zero, stale, rescaled), `wrong-batches`,
-    /// `forged-final-root`, `withhold`, `false-loss`. For tests and demonstrations; it loses the bond.
+    /// `forged-final-root`, `withhold`, `false-loss`, `copy-commitment[:TASK]`. For tests and
+    /// demonstrations; it loses the bond (a copy on the original's own task goes stale instead).
     #[arg(long)]
     pub adversary: Option<crate::adversary::MinerAdversary>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub role: RoleOpts,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub chain: ChainOpts,
@@ -158,9 +153,9 @@ pub async fn mine(args: MineArgs) -> Result<(), CommandError> {
             args.da.locator(da.addr)
         },
         max_rounds: args.rounds,
-        data_dir: args.data_dir.clone(),
-        poll: Duration::from_secs_f64(args.poll_seconds.max(0.05)),
-        download: ClientLimits { max_bytes: args.max_download_mib.saturating_mul(1 << 20), ..ClientLimits::default() },
+        data_dir: args.role.data_dir.clone(),
+        poll: args.role.poll(),
+        download: args.role.download(),
         eval_chunk: 512,
         adversary: args.adversary,
     };

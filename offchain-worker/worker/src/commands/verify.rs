@@ -4,13 +4,13 @@
 use super::mine::{signer, start_metrics, CommandError, DaServer};
 use crate::{
     adversary::VerifierAdversary,
-    cli::{ChainOpts, DaOpts, KeyOpts, MetricsOpts, StoreOpts},
+    cli::{ChainOpts, DaOpts, KeyOpts, MetricsOpts, RoleOpts, StoreOpts},
     metrics::Metrics,
     roles::verifier::{Verifier, VerifierConfig, VerifierEvent},
 };
 use pogo_chain::ChainClient;
-use pogo_store::{ClientLimits, RoundStore};
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use pogo_store::RoundStore;
+use std::{sync::Arc, time::Duration};
 
 /// Options of `verify`.
 #[derive(clap::Args, Clone, Debug)]
@@ -24,22 +24,16 @@ pub struct VerifyArgs {
     /// Also replay accepted rounds in their fraud window and report fraud.
     #[arg(long)]
     pub watch: bool,
-    /// Directory of the data sets (default: `$POGO_DATA_DIR`, else `~/.cache/pogo/data`).
-    #[arg(long, env = "POGO_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
-    /// Seconds between looks at the chain.
-    #[arg(long, default_value_t = 1.0)]
-    pub poll_seconds: f64,
     /// Seconds a round's whole download may take before the verdict is DataUnavailable.
     #[arg(long, default_value_t = 60.0)]
     pub fetch_seconds: f64,
-    /// Largest single download accepted, in MiB.
-    #[arg(long, default_value_t = 4096)]
-    pub max_download_mib: u64,
     /// Cheat: `lazy` (Positive unchecked), `grief` (Negative unchecked), `silent` (never commits),
     /// `selective` (reveals only Positive). For tests and demonstrations; it loses stake.
     #[arg(long)]
     pub adversary: Option<VerifierAdversary>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub role: RoleOpts,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub chain: ChainOpts,
@@ -80,9 +74,9 @@ pub async fn verify(args: VerifyArgs) -> Result<(), CommandError> {
     start_metrics(&args.metrics, &metrics).await?;
     let config = VerifierConfig {
         task: args.task,
-        data_dir: args.data_dir.clone(),
-        poll: Duration::from_secs_f64(args.poll_seconds.max(0.05)),
-        download: ClientLimits { max_bytes: args.max_download_mib.saturating_mul(1 << 20), ..ClientLimits::default() },
+        data_dir: args.role.data_dir.clone(),
+        poll: args.role.poll(),
+        download: args.role.download(),
         fetch_timeout: Duration::from_secs_f64(args.fetch_seconds.max(1.0)),
         watch: args.watch,
         max_duties: args.duties,

@@ -59,8 +59,38 @@ pub async fn wait_for<T, F: std::future::Future<Output = Option<T>>>(what: &str,
     }
 }
 
-/// A chain client, once the node answers.
+/// A chain client, once the node answers (a node starts in about 20 s alone; several tests start
+/// theirs at once).
 pub async fn connect(ws: &str) -> ChainClient {
-    wait_for("the node's RPC", 120, || async { ChainClient::connect(ws).await.ok() }).await
+    wait_for("the node's RPC", 300, || async { ChainClient::connect(ws).await.ok() }).await
+}
+
+/// `pogo-worker --threads THREADS verify` as its own process for `suri` on `ws`, with its store in
+/// `dir/name`; each line it prints is echoed as `[name] line` (shown when a test fails).
+pub fn start_verifier(dir: &Path, ws: &str, name: &str, suri: &str, threads: usize, extra: &[&str]) -> Killed {
+    use std::io::BufRead;
+    let mut child = Command::new(worker_bin())
+        .args(["--threads", &threads.to_string(), "verify", "--ws", ws, "--suri", suri])
+        .args(["--listen", "127.0.0.1:0", "--poll-seconds", "0.5", "--fetch-seconds", "4"])
+        .arg("--store")
+        .arg(dir.join(name))
+        .args(extra)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for out in [child.stdout.take().map(|o| Box::new(o) as Box<dyn std::io::Read + Send>), child.stderr.take().map(|e| Box::new(e) as _)]
+        .into_iter()
+        .flatten()
+    {
+        let name = name.to_owned();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                eprintln!("[{name}] {line}");
+            }
+        });
+    }
+    Killed(child)
 }
 

@@ -170,6 +170,16 @@ pub struct VerifierSamples {
     pub eval_examples: Vec<u64>,
 }
 
+/// The steps of [`verifier_samples`] alone (ascending): what the chain recomputes when it settles a
+/// level-0 `Positive` verdict on a rejected round (protocol section 13, "Excused").
+pub fn sampled_steps(verifier_seed: &Hash, steps: u32, steps_per_round: u32) -> Vec<u32> {
+    Sampler::new(Domain::VerifierSeed, verifier_seed, b"steps")
+        .distinct(u64::from(steps), u64::from(steps_per_round))
+        .into_iter()
+        .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
+        .collect()
+}
+
 /// The samples of the verifier with seed `verifier_seed`.
 pub fn verifier_samples(
     verifier_seed: &Hash,
@@ -178,11 +188,7 @@ pub fn verifier_samples(
     leaf_count: u64,
     eval_examples: u64,
 ) -> VerifierSamples {
-    let steps = Sampler::new(Domain::VerifierSeed, verifier_seed, b"steps")
-        .distinct(u64::from(sizes.steps), u64::from(steps_per_round))
-        .into_iter()
-        .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
-        .collect();
+    let steps = sampled_steps(verifier_seed, sizes.steps, steps_per_round);
     let leaves = Sampler::new(Domain::VerifierSeed, verifier_seed, b"leaves").distinct(u64::from(sizes.leaves), leaf_count);
     let eval = Sampler::new(Domain::VerifierSeed, verifier_seed, b"eval")
         .distinct(u64::from(sizes.eval_examples), eval_examples);

@@ -5,6 +5,7 @@
 
 use super::helpers::*;
 use crate::{mock::*, *};
+use codec::Encode;
 use frame_support::{
     assert_noop, assert_ok,
     dispatch::Pays,
@@ -273,6 +274,49 @@ fn two_thirds_of_level_1_reject_and_slash_the_miner() {
         assert_eq!(MinerBonds::<Test>::get(MINER).unwrap().held, 3_000);
         assert_eq!(held(level1[3]), 980);
     });
+}
+
+/// A level-0 verifier whose sample missed the faked step votes Positive in good faith: when level 1
+/// rejects the round for a bad gradient it is released, neither paid nor slashed; a level-0 Positive
+/// voter whose sample held the disputed step is slashed; and when level 1 rejects an inconsistent
+/// update (which every verifier's full replay sees) no Positive voter is excused.
+#[test]
+fn an_honest_verifier_whose_sample_missed_the_fault_is_excused_not_slashed() {
+    let level0_losses = |level1_reason: NegativeReason| {
+        let mut out = (0, 0, 0);
+        new_test_ext().execute_with(|| {
+            let (_, id, _, _) = setup(None);
+            fix(id);
+            let level0 = assigned(id);
+            let challenge = Submissions::<Test>::get(id).unwrap().challenge.unwrap();
+            let steps = |who: AccountId| {
+                pogo_primitives::seed::sampled_steps(&pogo_primitives::seed::verifier_seed(&challenge, &who.encode()), 2, 6)
+            };
+            // A step the second verifier sampled and the third did not (the mock's randomness is fixed).
+            let (lucky, unlucky) = (level0[1], level0[2]);
+            let step = steps(lucky).into_iter().find(|s| !steps(unlucky).contains(s)).expect("samples differ");
+            let named = Some(Verdict::Negative(NegativeReason::BadGradient { step }));
+            let free_before = Balances::free_balance(unlucky);
+            vote_and_close(id, &[named, P, P]);
+            assert_eq!(Submissions::<Test>::get(id).unwrap().disputed_steps.to_vec(), vec![step]);
+            fix(id);
+            let level1 = assigned(id);
+            let bad = Some(Verdict::Negative(level1_reason));
+            vote_and_close(id, &[bad, bad, bad, P]);
+            assert!(Submissions::<Test>::get(id).is_none(), "rejected");
+            assert_eq!(held(level1[3]), 980, "a level-1 Positive voter recomputed the disputed step: slashed");
+            assert_eq!(Balances::free_balance(unlucky), free_before, "excused: no pay either");
+            out = (1_000 - held(level0[0]), 1_000 - held(lucky), 1_000 - held(unlucky));
+            Pogo::do_try_state().unwrap();
+        });
+        out
+    };
+    let step = |s| NegativeReason::BadGradient { step: s };
+    // Level 1 names a bad gradient: the dissenter is paid, the verifier that sampled the step and voted
+    // Positive loses 2%, the one that could not have seen it keeps its stake.
+    assert_eq!(level0_losses(step(0)), (0, 20, 0));
+    // Level 1 names an inconsistent update: every verifier replays the whole chain, nobody is excused.
+    assert_eq!(level0_losses(NegativeReason::InconsistentUpdate), (0, 20, 20));
 }
 
 // --- 4. Silence is not free ---------------------------------------------------------------------------

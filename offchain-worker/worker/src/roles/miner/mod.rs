@@ -17,6 +17,7 @@
 //! chain, bonds released) and each miner continues from the new root, downloading it from the winner's
 //! locator.
 
+pub mod copy;
 pub mod journal;
 pub mod prepare;
 pub mod settle;
@@ -278,6 +279,23 @@ impl<B: ChainBackend> Miner<B> {
             .round_seed(self.config.task, &self.signer.account_id())
             .await?
             .ok_or(MinerError::NoTask(self.config.task))?;
+        if let Some(crate::adversary::MinerAdversary::CopyCommitment { from_task }) = self.config.adversary {
+            let copier = copy::Copier {
+                me,
+                task: self.config.task,
+                from_task: from_task.unwrap_or(self.config.task),
+                round_seed: seed,
+                limits: &self.config.download,
+            };
+            match copy::copy_round(&self.chain, &self.store, local, state, copier, &self.events).await? {
+                Some(built) => self.journal.built = Some(built),
+                None => {
+                    self.say(MinerEvent::Waiting("copy-commitment: no round to copy yet"));
+                    tokio::time::sleep(self.config.poll).await;
+                },
+            }
+            return self.save();
+        }
         let (base, source) = prepare::base_state(
             local,
             &self.store,
@@ -350,6 +368,13 @@ impl<B: ChainBackend> Miner<B> {
                 self.say(MinerEvent::Info(format!("round {} not submitted: {reason}", state.round)));
                 self.journal.built = None;
                 self.save()
+            },
+            Err(submit::SubmitError::BondBusy(_)) => {
+                // Earlier rounds hold the bond until their fraud windows close; the round stays
+                // journaled and valid while the task's root does not move.
+                self.say(MinerEvent::Waiting("free bond: earlier rounds still at risk"));
+                tokio::time::sleep(self.config.poll).await;
+                Ok(())
             },
             Err(submit::SubmitError::Chain(e)) => Err(e.into()),
             Err(submit::SubmitError::Manifest(e)) => Err(MinerError::Manifest(e)),

@@ -13,6 +13,10 @@ pub enum SubmitError {
     /// The round no longer builds on the task's root (another round was accepted first).
     #[error("stale: {0}")]
     Stale(String),
+    /// The miner's free bond cannot cover another round while its earlier rounds are at risk (until
+    /// their fraud windows close): the round is kept and submitted once they finalize.
+    #[error("free bond: {0}")]
+    BondBusy(String),
     /// The chain refused or could not be reached.
     #[error(transparent)]
     Chain(#[from] ChainError),
@@ -52,6 +56,7 @@ pub async fn submit_round<B: ChainBackend>(
         Err(e) if e.is_module_error("Pogo", "WrongBaseRoot") => {
             Err(SubmitError::Stale(e.to_string()))
         },
+        Err(e) if e.is_module_error("Pogo", "InsufficientFreeBond") => Err(SubmitError::BondBusy(e.to_string())),
         Err(e) => Err(e.into()),
     }
 }

@@ -268,9 +268,12 @@ impl Verifier {
                     }
                 }
                 let me = self.me();
-                let Some(commitment) = self.journal.entry(submission.id).and_then(|e| e.commitment(&me.0)) else {
+                let Some(entry) = self.journal.entry(submission.id) else { return Ok(()) };
+                if entry.fraud_reported {
+                    // The proof removed the submission: there is nothing left to commit to.
                     return Ok(());
-                };
+                }
+                let Some(commitment) = entry.commitment(&me.0) else { return Ok(()) };
                 match self.chain.commit_verdict(&self.signer, submission.id, commitment).await {
                     Ok(_) => {
                         if let Some(e) = self.journal.entry_mut(submission.id) {
@@ -383,22 +386,18 @@ impl Verifier {
     ) -> Result<(), VerifierError> {
         let spec = task.spec;
         if let Some(fault) = report.fault {
-            let locator = String::from_utf8_lossy(&submission.locator).into_owned();
-            let Ok(client) = DaClient::new(&locator, self.config.download.clone()) else { return Ok(()) };
-            let records = report.replay.records();
-            match proof::build(&client, &spec, &submission.commitment, &records, &report.replay, fault).await {
-                Ok((fraud_proof, fraud)) => match self.chain.report_fraud(&self.signer, submission.id, fraud_proof).await {
-                    Ok(_) => {
-                        if let Some(e) = self.journal.entry_mut(submission.id) {
-                            e.fraud_reported = true;
-                        }
-                        self.save()?;
-                        self.metrics.fraud_reported.inc();
-                        self.say(VerifierEvent::FraudReported { submission: submission.id, fraud: format!("{fraud:?}") });
-                    },
-                    Err(e) => self.say(VerifierEvent::Info(format!("report_fraud on {}: {e}", submission.id))),
+            match proof::prove_and_report(&self.chain, &self.signer, &spec, submission, &report.replay, fault, &self.config.download)
+                .await
+            {
+                Ok(fraud) => {
+                    if let Some(e) = self.journal.entry_mut(submission.id) {
+                        e.fraud_reported = true;
+                    }
+                    self.save()?;
+                    self.metrics.fraud_reported.inc();
+                    self.say(VerifierEvent::FraudReported { submission: submission.id, fraud: format!("{fraud:?}") });
                 },
-                Err(e) => self.say(VerifierEvent::Info(format!("submission {}: no fraud proof: {e}", submission.id))),
+                Err(e) => self.say(VerifierEvent::Info(format!("submission {}: {e}", submission.id))),
             }
         } else if report.verdict == Verdict::Positive {
             // Mirror the round: manifest, checkpoints and gradients, all replayed and checked.

@@ -4,6 +4,7 @@
 //! Every proof is checked with `fraud::verify`, the chain's own code, before it is returned.
 
 use super::fetch::{committed_state, Unavailable};
+use pogo_chain::{ChainClient, ChainSubmission, Signer};
 use pogo_primitives::{
     builder::RoundBuilder,
     fraud::{self, Fraud, FraudProof},
@@ -12,7 +13,7 @@ use pogo_primitives::{
     state::{leaf_bytes, state_tree},
     RoundCommitment, StepRecord, TrainingSpec,
 };
-use pogo_store::DaClient;
+use pogo_store::{ClientLimits, DaClient};
 
 /// Why no proof was built.
 #[derive(Debug, thiserror::Error)]
@@ -73,4 +74,25 @@ pub async fn build(
         }
     }
     Err(ProofError::NoLeaf { segment })
+}
+
+/// Builds the proof of `fault` (found by `replay` on `submission`) from the miner's server and sends it
+/// with `report_fraud`: what the chain accepted, or why nothing was sent or the chain refused it (one
+/// line, for the caller's log). Shared by the verifier and the watcher.
+pub async fn prove_and_report(
+    chain: &ChainClient,
+    signer: &Signer,
+    spec: &TrainingSpec,
+    submission: &ChainSubmission,
+    replay: &RoundBuilder,
+    fault: ReplayFault,
+    limits: &ClientLimits,
+) -> Result<Fraud, String> {
+    let locator = String::from_utf8_lossy(&submission.locator).into_owned();
+    let client = DaClient::new(&locator, limits.clone()).map_err(|e| format!("locator {locator:?}: {e}"))?;
+    let records = replay.records();
+    let (proof, fraud) =
+        build(&client, spec, &submission.commitment, &records, replay, fault).await.map_err(|e| format!("no fraud proof: {e}"))?;
+    chain.report_fraud(signer, submission.id, proof).await.map_err(|e| format!("report_fraud: {e}"))?;
+    Ok(fraud)
 }

@@ -61,15 +61,11 @@ pub async fn watch_round(
         return Ok(());
     };
     say(format!("watch {}: {fault}", submission.id));
-    let records = report.replay.records();
-    match proof::build(&client, &spec, &submission.commitment, &records, &report.replay, fault).await {
-        Ok((fraud_proof, fraud)) => match chain.report_fraud(signer, submission.id, fraud_proof).await {
-            Ok(_) => {
-                let _ = events.send(VerifierEvent::FraudReported { submission: submission.id, fraud: format!("{fraud:?}") });
-            },
-            Err(e) => say(format!("watch {}: report_fraud: {e}", submission.id)),
+    match proof::prove_and_report(chain, signer, &spec, submission, &report.replay, fault, limits).await {
+        Ok(fraud) => {
+            let _ = events.send(VerifierEvent::FraudReported { submission: submission.id, fraud: format!("{fraud:?}") });
         },
-        Err(e) => say(format!("watch {}: no fraud proof: {e}", submission.id)),
+        Err(e) => say(format!("watch {}: {e}", submission.id)),
     }
     Ok(())
 }
