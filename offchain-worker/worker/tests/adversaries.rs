@@ -113,10 +113,11 @@ async fn miner(
     (tokio::spawn(async move { m.run().await.unwrap() }), rx)
 }
 
-/// The digits task with `steps` steps per round and windows of 5 blocks.
+/// The digits task with `steps` steps per round and commit and reveal windows of 8 blocks (8 s: room for
+/// a verifier with ten duties at once on a loaded machine).
 async fn create_task(chain: &ChainClient, alice: &Signer, steps: u32) -> u32 {
     let terms = default_terms(DefaultTask::Digits, None, Some(steps)).unwrap();
-    chain.create_task(alice, &terms.new_task(dev_params(5, &terms.spec), 1_000 * UNIT)).await.unwrap()
+    chain.create_task(alice, &terms.new_task(dev_params(8, &terms.spec), 1_000 * UNIT)).await.unwrap()
 }
 
 /// Every `Slashed` event of `who` in `role` from block 1 to the best block.

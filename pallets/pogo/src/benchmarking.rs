@@ -261,6 +261,22 @@ fn vote_all<T: Config>(id: SubmissionId, verdict: Verdict) {
     }
 }
 
+/// The first verifier assigned at the current level commits and reveals `first`, every other one `rest`.
+fn vote_first_and_rest<T: Config>(id: SubmissionId, first: Verdict, rest: Verdict) {
+    let sub = Submissions::<T>::get(id).unwrap();
+    let who: Vec<T::AccountId> =
+        sub.assigned.iter().filter(|a| a.level == sub.level).map(|a| a.who.clone()).collect();
+    let verdict = |i: usize| if i == 0 { first } else { rest };
+    for (i, w) in who.iter().enumerate() {
+        let h = verdict_commitment(id, &w.encode(), &verdict(i), &salt(i));
+        Pogo::<T>::commit_verdict(RawOrigin::Signed(w.clone()).into(), id, h).unwrap();
+    }
+    Pogo::<T>::do_advance(id).unwrap();
+    for (i, w) in who.iter().enumerate() {
+        Pogo::<T>::reveal_verdict(RawOrigin::Signed(w.clone()).into(), id, verdict(i), salt(i)).unwrap();
+    }
+}
+
 /// Two thirds (rounded up) of the verifiers assigned at the current level commit and reveal `verdict`;
 /// the rest stay silent. The commit window is waited out; the reveal is left open.
 fn vote_two_thirds<T: Config>(id: SubmissionId, verdict: Verdict) {
@@ -489,17 +505,30 @@ mod benchmarks {
         assert!(!Submissions::<T>::contains_key(id));
     }
 
-    /// A level-1 rejection settling `a` verifiers: two thirds revealed Negative (paid), the rest silent
+    /// A level-1 rejection settling `a` verifiers: at level 0 (half of them) one named a bad gradient and
+    /// the others voted Positive, so each of those has its sampled steps recomputed for the excuse
+    /// (protocol section 13); at level 1 two thirds revealed the bad gradient (paid), the rest silent
     /// (slashed, leaving the registry).
     #[benchmark]
     fn advance_reject(a: Linear<3, 32>) {
         let a = a.min(T::MaxAssigned::get()).max(3);
-        let (_, id) = task_with_submission::<T>(1, a - 1, a, true);
+        let level0 = (a / 2).max(1);
+        let (task, id) = task_with_submission::<T>(level0, a - level0, a, true);
+        // The largest sample the excuse recomputes: `MAX_SAMPLED_STEPS` of a round far longer than that
+        // (Floyd's algorithm then hashes once per sampled step). The round was submitted already; only
+        // settlement reads these.
+        Tasks::<T>::mutate(task, |t| {
+            if let Some(t) = t {
+                t.params.samples.steps = pogo_primitives::seed::MAX_SAMPLED_STEPS;
+                t.spec.steps_per_round = pogo_primitives::spec::MAX_STEPS_PER_ROUND;
+            }
+        });
+        let bad = Verdict::Negative(pogo_primitives::NegativeReason::BadGradient { step: 0 });
         fix_challenge::<T>(id);
-        vote_all::<T>(id, Verdict::Negative(pogo_primitives::NegativeReason::InconsistentUpdate));
+        vote_first_and_rest::<T>(id, bad, Verdict::Positive);
         Pogo::<T>::do_advance(id).unwrap(); // escalates
         fix_challenge::<T>(id); // draws level 1
-        vote_two_thirds::<T>(id, Verdict::Negative(pogo_primitives::NegativeReason::InconsistentUpdate));
+        vote_two_thirds::<T>(id, bad);
         let caller = funded::<T>("caller", 0);
         #[extrinsic_call]
         advance(RawOrigin::Signed(caller), id);

@@ -131,6 +131,10 @@ pub fn verifier_seed(challenge_seed: &Hash, verifier: &[u8]) -> Hash {
 
 /// Most final-state leaves one verifier opens.
 pub const MAX_SAMPLED_LEAVES: u32 = 4096;
+/// Most steps one verifier recomputes. It also bounds the chain's work when it recomputes level-0
+/// verifiers' sampled steps at settlement (protocol section 13, "Excused"): at most this many hashes per
+/// verifier.
+pub const MAX_SAMPLED_STEPS: u32 = 64;
 /// Most evaluation examples one verifier evaluates.
 pub const MAX_SAMPLED_EVAL_EXAMPLES: u32 = 65_536;
 
@@ -146,12 +150,13 @@ pub struct SampleSizes {
 }
 
 impl SampleSizes {
-    /// Whether every size is in its range: `1 ≤ steps ≤ steps_per_round`, `leaves ≤
+    /// Whether every size is in its range: `1 ≤ steps ≤ min(steps_per_round, MAX_SAMPLED_STEPS)`, `leaves ≤
     /// min(MAX_SAMPLED_LEAVES, leaf_count)`, `eval_examples ≤ min(MAX_SAMPLED_EVAL_EXAMPLES,
     /// eval_split)`. Bounds the work of every verifier and of `verifier_samples` (Floyd's `k`).
     pub fn is_within(&self, steps_per_round: u32, leaf_count: u64, eval_split: u64) -> bool {
         self.steps >= 1 &&
             self.steps <= steps_per_round &&
+            self.steps <= MAX_SAMPLED_STEPS &&
             self.leaves <= MAX_SAMPLED_LEAVES &&
             u64::from(self.leaves) <= leaf_count &&
             self.eval_examples <= MAX_SAMPLED_EVAL_EXAMPLES &&

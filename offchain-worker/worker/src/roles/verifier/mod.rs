@@ -184,27 +184,44 @@ impl Verifier {
                 Some(t) => vec![t],
                 None => self.chain.task_ids().await?,
             };
+            // Every duty of every task, reveals first: a reveal is one transaction against a deadline,
+            // a check may take the rest of a commit window.
+            let mut duties: Vec<(Arc<ChainTask>, Arc<LocalTask>, ChainSubmission)> = Vec::new();
+            let mut watched: Vec<(Arc<ChainTask>, Arc<LocalTask>, Vec<ChainSubmission>)> = Vec::new();
             for id in ids {
                 if unsupported.contains(&id) {
                     continue;
                 }
                 let Some(task) = self.chain.task(id).await? else { continue };
                 let pending = self.chain.pending_submissions(id).await?;
-                let mine: Vec<&ChainSubmission> =
-                    pending.iter().filter(|s| s.assigned.iter().any(|(who, _, _)| *who == self.me())).collect();
-                let watching = self.config.watch && pending.iter().any(|s| matches!(s.phase, Phase::Accepted(_)));
-                if mine.is_empty() && !watching {
+                let me = self.me();
+                let (mine, others): (Vec<ChainSubmission>, Vec<ChainSubmission>) =
+                    pending.into_iter().partition(|s| s.assigned.iter().any(|(who, _, _)| *who == me));
+                let accepted: Vec<ChainSubmission> = if self.config.watch {
+                    mine.iter().chain(&others).filter(|s| matches!(s.phase, Phase::Accepted(_))).cloned().collect()
+                } else {
+                    Vec::new()
+                };
+                if mine.is_empty() && accepted.is_empty() {
                     continue;
                 }
                 let Some(local) = self.local(&task).await? else {
                     unsupported.push(id);
                     continue;
                 };
-                for submission in mine {
-                    self.duty(&task, &local, submission).await?;
+                let task = Arc::new(task);
+                duties.extend(mine.into_iter().map(|s| (task.clone(), local.clone(), s)));
+                if !accepted.is_empty() {
+                    watched.push((task, local, accepted));
                 }
-                if self.config.watch {
-                    for submission in pending.iter().filter(|s| matches!(s.phase, Phase::Accepted(_))) {
+            }
+            duties.sort_by_key(|(_, _, s)| !matches!(s.phase, Phase::Revealing(_)));
+            for (task, local, submission) in &duties {
+                self.duty(task, local, submission).await?;
+            }
+            for (task, local, accepted) in watched {
+                {
+                    for submission in &accepted {
                         if !self.journal.watched.contains(&submission.id) {
                             watch::watch_round(&self.chain, &self.signer, &self.store, &local, &task, submission, &self.config.download, &self.events)
                                 .await?;

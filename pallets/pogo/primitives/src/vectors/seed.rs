@@ -172,6 +172,8 @@ fn size_cases(out: &mut Cases) {
     add("zero steps", 0, 3, 16, 10, 40, 500);
     add("every step", 10, 3, 16, 10, 40, 500);
     add("more steps than the round", 11, 3, 16, 10, 40, 500);
+    add("MAX_SAMPLED_STEPS", 64, 3, 16, 1_000, 40, 500);
+    add("MAX_SAMPLED_STEPS + 1", 65, 3, 16, 1_000, 40, 500);
     add("every leaf", 2, 40, 16, 10, 40, 500);
     add("more leaves than the state", 2, 41, 16, 10, 40, 500);
     add("MAX_SAMPLED_LEAVES", 2, 4096, 16, 10, 1_000_000, 500);
