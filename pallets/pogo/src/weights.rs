@@ -2,7 +2,7 @@
 
 //! Weights of pallet-pogo, generated from its benchmarks (`benchmarking.rs`).
 //!
-//! Generated with frame-benchmarking-cli 64.0.0 on 2026-11-30 (vm, Intel(R) Xeon(R) Processor), on the pogo
+//! Generated with frame-benchmarking-cli 64.0.0 on 2026-12-01 (vm, Intel(R) Xeon(R) Processor), on the pogo
 //! runtime (wasm, Compiled execution). Steps: 20, repeat: 10.
 //!
 //! `SubstrateWeight<T>` prices database accesses at the runtime's `T::DbWeight`; the `()` implementation
@@ -58,8 +58,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::TaskModels` (`max_values`: None, `max_size`: Some(200728), added: 203203, mode: `MaxEncodedLen`)
     /// The range of component `t` is `[1, 1024]`.
     fn create_task(t: u32, ) -> Weight {
-        Weight::from_parts(179_376_626, 4436)
-            .saturating_add(Weight::from_parts(2_031_660, 0).saturating_mul(t.into()))
+        Weight::from_parts(185_466_067, 4436)
+            .saturating_add(Weight::from_parts(2_083_490, 0).saturating_mul(t.into()))
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(6_u64))
     }
@@ -70,14 +70,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Balances::Holds` (r:1 w:1)
     /// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
     fn top_up() -> Weight {
-        Weight::from_parts(171_862_000, 6196)
+        Weight::from_parts(169_489_000, 6196)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(4_u64))
     }
     /// Storage: `Pogo::Tasks` (r:1 w:1)
     /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
     fn set_task_status() -> Weight {
-        Weight::from_parts(28_019_000, 4436)
+        Weight::from_parts(29_719_000, 4436)
             .saturating_add(T::DbWeight::get().reads(1_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
@@ -94,7 +94,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::PendingByTask` (r:0 w:1)
     /// Proof: `Pogo::PendingByTask` (`max_values`: None, `max_size`: Some(149), added: 2624, mode: `MaxEncodedLen`)
     fn close_task() -> Weight {
-        Weight::from_parts(153_126_000, 4436)
+        Weight::from_parts(153_575_000, 4436)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(6_u64))
     }
@@ -109,7 +109,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::VerifierRegistry` (r:1 w:1)
     /// Proof: `Pogo::VerifierRegistry` (`max_values`: Some(1), `max_size`: Some(12290), added: 12785, mode: `MaxEncodedLen`)
     fn bond() -> Weight {
-        Weight::from_parts(197_294_000, 13775)
+        Weight::from_parts(197_799_000, 13775)
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(5_u64))
     }
@@ -120,7 +120,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::VerifierRegistry` (r:1 w:1)
     /// Proof: `Pogo::VerifierRegistry` (`max_values`: Some(1), `max_size`: Some(12290), added: 12785, mode: `MaxEncodedLen`)
     fn unbond() -> Weight {
-        Weight::from_parts(97_871_000, 13775)
+        Weight::from_parts(96_685_000, 13775)
             .saturating_add(T::DbWeight::get().reads(3_u64))
             .saturating_add(T::DbWeight::get().writes(2_u64))
     }
@@ -133,7 +133,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Balances::Holds` (r:1 w:1)
     /// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
     fn withdraw_unbonded() -> Weight {
-        Weight::from_parts(101_608_000, 3640)
+        Weight::from_parts(104_449_000, 3640)
             .saturating_add(T::DbWeight::get().reads(4_u64))
             .saturating_add(T::DbWeight::get().writes(3_u64))
     }
@@ -169,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `v` is `[1, 256]`.
     fn submit_round(v: u32, ) -> Weight {
-        Weight::from_parts(276_776_129, 13775)
-            .saturating_add(Weight::from_parts(355_010, 0).saturating_mul(v.into()))
+        Weight::from_parts(304_926_498, 13775)
+            .saturating_add(Weight::from_parts(472_245, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 52).saturating_mul(v.into()))
             .saturating_add(T::DbWeight::get().reads(13_u64))
             .saturating_add(T::DbWeight::get().writes(10_u64))
@@ -180,7 +180,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::Attestations` (r:1 w:1)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     fn commit_verdict() -> Weight {
-        Weight::from_parts(47_642_000, 6508)
+        Weight::from_parts(82_181_000, 6508)
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
@@ -189,7 +189,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::Attestations` (r:1 w:1)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     fn reveal_verdict() -> Weight {
-        Weight::from_parts(53_402_000, 6508)
+        Weight::from_parts(106_379_000, 6508)
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().writes(1_u64))
     }
@@ -207,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::VerifierBonds` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
     /// The range of component `v` is `[1, 256]`.
     fn advance_challenge(v: u32, ) -> Weight {
-        Weight::from_parts(357_630_801, 58851)
-            .saturating_add(Weight::from_parts(1_301_383, 0).saturating_mul(v.into()))
+        Weight::from_parts(605_200_128, 58851)
+            .saturating_add(Weight::from_parts(1_900_839, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 140).saturating_mul(v.into()))
             .saturating_add(T::DbWeight::get().reads(27_u64))
             .saturating_add(T::DbWeight::get().writes(24_u64))
@@ -221,8 +221,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_tally(a: u32, ) -> Weight {
-        Weight::from_parts(80_501_097, 6508)
-            .saturating_add(Weight::from_parts(10_270_246, 0).saturating_mul(a.into()))
+        Weight::from_parts(80_281_365, 6508)
+            .saturating_add(Weight::from_parts(10_413_939, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2586).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(2_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -250,8 +250,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_void(a: u32, ) -> Weight {
-        Weight::from_parts(171_510_067, 6508)
-            .saturating_add(Weight::from_parts(11_689_931, 0).saturating_mul(a.into()))
+        Weight::from_parts(171_394_238, 6508)
+            .saturating_add(Weight::from_parts(11_872_828, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2588).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(7_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -262,13 +262,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Submissions` (`max_values`: None, `max_size`: Some(3043), added: 5518, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::Tasks` (r:1 w:1)
     /// Proof: `Pogo::Tasks` (`max_values`: None, `max_size`: Some(971), added: 3446, mode: `MaxEncodedLen`)
-    /// Storage: `Pogo::Attestations` (r:32 w:22)
+    /// Storage: `Pogo::Attestations` (r:32 w:27)
     /// Proof: `Pogo::Attestations` (`max_values`: None, `max_size`: Some(111), added: 2586, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::VerifierBonds` (r:32 w:32)
     /// Proof: `Pogo::VerifierBonds` (`max_values`: None, `max_size`: Some(113), added: 2588, mode: `MaxEncodedLen`)
-    /// Storage: `Balances::Holds` (r:12 w:12)
+    /// Storage: `Balances::Holds` (r:7 w:7)
     /// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
-    /// Storage: `System::Account` (r:35 w:35)
+    /// Storage: `System::Account` (r:20 w:20)
     /// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
     /// Storage: `Pogo::VerifierRegistry` (r:1 w:1)
     /// Proof: `Pogo::VerifierRegistry` (`max_values`: Some(1), `max_size`: Some(12290), added: 12785, mode: `MaxEncodedLen`)
@@ -284,12 +284,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[3, 32]`.
     fn advance_reject(a: u32, ) -> Weight {
-        Weight::from_parts(258_331_907, 13775)
-            .saturating_add(Weight::from_parts(95_080_789, 0).saturating_mul(a.into()))
-            .saturating_add(Weight::from_parts(0, 2603).saturating_mul(a.into()))
-            .saturating_add(T::DbWeight::get().reads(10_u64))
+        Weight::from_parts(256_615_318, 13775)
+            .saturating_add(Weight::from_parts(78_954_561, 0).saturating_mul(a.into()))
+            .saturating_add(Weight::from_parts(0, 2588).saturating_mul(a.into()))
+            .saturating_add(T::DbWeight::get().reads(12_u64))
             .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(a.into())))
-            .saturating_add(T::DbWeight::get().writes(13_u64))
+            .saturating_add(T::DbWeight::get().writes(14_u64))
             .saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     /// Storage: `Pogo::Submissions` (r:1 w:1)
@@ -318,8 +318,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Proof: `Pogo::Snapshots` (`max_values`: None, `max_size`: Some(12314), added: 14789, mode: `MaxEncodedLen`)
     /// The range of component `a` is `[1, 32]`.
     fn advance_finalize(a: u32, ) -> Weight {
-        Weight::from_parts(254_205_626, 13775)
-            .saturating_add(Weight::from_parts(91_296_403, 0).saturating_mul(a.into()))
+        Weight::from_parts(343_732_308, 13775)
+            .saturating_add(Weight::from_parts(106_094_960, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2646).saturating_mul(a.into()))
             .saturating_add(T::DbWeight::get().reads(10_u64))
             .saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -353,9 +353,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// The range of component `c` is `[1, 274]`.
     /// The range of component `p` is `[0, 15]`.
     fn report_fraud(c: u32, p: u32, ) -> Weight {
-        Weight::from_parts(18_934_110_819, 89492)
-            .saturating_add(Weight::from_parts(58_703_546, 0).saturating_mul(c.into()))
-            .saturating_add(Weight::from_parts(256_799_347, 0).saturating_mul(p.into()))
+        Weight::from_parts(18_352_472_932, 89492)
+            .saturating_add(Weight::from_parts(117_044_779, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(468_991_648, 0).saturating_mul(p.into()))
             .saturating_add(Weight::from_parts(0, 5518).saturating_mul(p.into()))
             .saturating_add(T::DbWeight::get().reads(137_u64))
             .saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(p.into())))
@@ -375,7 +375,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
     /// Storage: `Pogo::EpochRandomness` (r:0 w:2)
     /// Proof: `Pogo::EpochRandomness` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
     fn record_epoch_randomness() -> Weight {
-        Weight::from_parts(72_102_000, 9531)
+        Weight::from_parts(133_155_000, 9531)
             .saturating_add(T::DbWeight::get().reads(5_u64))
             .saturating_add(T::DbWeight::get().writes(3_u64))
     }
@@ -384,76 +384,76 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with RocksDB's database costs, for tests and mocks.
 impl WeightInfo for () {
     fn create_task(t: u32, ) -> Weight {
-        Weight::from_parts(179_376_626, 4436)
-            .saturating_add(Weight::from_parts(2_031_660, 0).saturating_mul(t.into()))
+        Weight::from_parts(185_466_067, 4436)
+            .saturating_add(Weight::from_parts(2_083_490, 0).saturating_mul(t.into()))
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(6_u64))
     }
     fn top_up() -> Weight {
-        Weight::from_parts(171_862_000, 6196)
+        Weight::from_parts(169_489_000, 6196)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(4_u64))
     }
     fn set_task_status() -> Weight {
-        Weight::from_parts(28_019_000, 4436)
+        Weight::from_parts(29_719_000, 4436)
             .saturating_add(RocksDbWeight::get().reads(1_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn close_task() -> Weight {
-        Weight::from_parts(153_126_000, 4436)
+        Weight::from_parts(153_575_000, 4436)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(6_u64))
     }
     fn bond() -> Weight {
-        Weight::from_parts(197_294_000, 13775)
+        Weight::from_parts(197_799_000, 13775)
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(5_u64))
     }
     fn unbond() -> Weight {
-        Weight::from_parts(97_871_000, 13775)
+        Weight::from_parts(96_685_000, 13775)
             .saturating_add(RocksDbWeight::get().reads(3_u64))
             .saturating_add(RocksDbWeight::get().writes(2_u64))
     }
     fn withdraw_unbonded() -> Weight {
-        Weight::from_parts(101_608_000, 3640)
+        Weight::from_parts(104_449_000, 3640)
             .saturating_add(RocksDbWeight::get().reads(4_u64))
             .saturating_add(RocksDbWeight::get().writes(3_u64))
     }
     fn submit_round(v: u32, ) -> Weight {
-        Weight::from_parts(276_776_129, 13775)
-            .saturating_add(Weight::from_parts(355_010, 0).saturating_mul(v.into()))
+        Weight::from_parts(304_926_498, 13775)
+            .saturating_add(Weight::from_parts(472_245, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 52).saturating_mul(v.into()))
             .saturating_add(RocksDbWeight::get().reads(13_u64))
             .saturating_add(RocksDbWeight::get().writes(10_u64))
     }
     fn commit_verdict() -> Weight {
-        Weight::from_parts(47_642_000, 6508)
+        Weight::from_parts(82_181_000, 6508)
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn reveal_verdict() -> Weight {
-        Weight::from_parts(53_402_000, 6508)
+        Weight::from_parts(106_379_000, 6508)
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().writes(1_u64))
     }
     fn advance_challenge(v: u32, ) -> Weight {
-        Weight::from_parts(357_630_801, 58851)
-            .saturating_add(Weight::from_parts(1_301_383, 0).saturating_mul(v.into()))
+        Weight::from_parts(605_200_128, 58851)
+            .saturating_add(Weight::from_parts(1_900_839, 0).saturating_mul(v.into()))
             .saturating_add(Weight::from_parts(0, 140).saturating_mul(v.into()))
             .saturating_add(RocksDbWeight::get().reads(27_u64))
             .saturating_add(RocksDbWeight::get().writes(24_u64))
     }
     fn advance_tally(a: u32, ) -> Weight {
-        Weight::from_parts(80_501_097, 6508)
-            .saturating_add(Weight::from_parts(10_270_246, 0).saturating_mul(a.into()))
+        Weight::from_parts(80_281_365, 6508)
+            .saturating_add(Weight::from_parts(10_413_939, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2586).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(2_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
             .saturating_add(RocksDbWeight::get().writes(2_u64))
     }
     fn advance_void(a: u32, ) -> Weight {
-        Weight::from_parts(171_510_067, 6508)
-            .saturating_add(Weight::from_parts(11_689_931, 0).saturating_mul(a.into()))
+        Weight::from_parts(171_394_238, 6508)
+            .saturating_add(Weight::from_parts(11_872_828, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2588).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(7_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(a.into())))
@@ -461,17 +461,17 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(a.into())))
     }
     fn advance_reject(a: u32, ) -> Weight {
-        Weight::from_parts(258_331_907, 13775)
-            .saturating_add(Weight::from_parts(95_080_789, 0).saturating_mul(a.into()))
-            .saturating_add(Weight::from_parts(0, 2603).saturating_mul(a.into()))
-            .saturating_add(RocksDbWeight::get().reads(10_u64))
+        Weight::from_parts(256_615_318, 13775)
+            .saturating_add(Weight::from_parts(78_954_561, 0).saturating_mul(a.into()))
+            .saturating_add(Weight::from_parts(0, 2588).saturating_mul(a.into()))
+            .saturating_add(RocksDbWeight::get().reads(12_u64))
             .saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(a.into())))
-            .saturating_add(RocksDbWeight::get().writes(13_u64))
+            .saturating_add(RocksDbWeight::get().writes(14_u64))
             .saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     fn advance_finalize(a: u32, ) -> Weight {
-        Weight::from_parts(254_205_626, 13775)
-            .saturating_add(Weight::from_parts(91_296_403, 0).saturating_mul(a.into()))
+        Weight::from_parts(343_732_308, 13775)
+            .saturating_add(Weight::from_parts(106_094_960, 0).saturating_mul(a.into()))
             .saturating_add(Weight::from_parts(0, 2646).saturating_mul(a.into()))
             .saturating_add(RocksDbWeight::get().reads(10_u64))
             .saturating_add(RocksDbWeight::get().reads((3_u64).saturating_mul(a.into())))
@@ -479,9 +479,9 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(a.into())))
     }
     fn report_fraud(c: u32, p: u32, ) -> Weight {
-        Weight::from_parts(18_934_110_819, 89492)
-            .saturating_add(Weight::from_parts(58_703_546, 0).saturating_mul(c.into()))
-            .saturating_add(Weight::from_parts(256_799_347, 0).saturating_mul(p.into()))
+        Weight::from_parts(18_352_472_932, 89492)
+            .saturating_add(Weight::from_parts(117_044_779, 0).saturating_mul(c.into()))
+            .saturating_add(Weight::from_parts(468_991_648, 0).saturating_mul(p.into()))
             .saturating_add(Weight::from_parts(0, 5518).saturating_mul(p.into()))
             .saturating_add(RocksDbWeight::get().reads(137_u64))
             .saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(p.into())))
@@ -489,7 +489,7 @@ impl WeightInfo for () {
             .saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(p.into())))
     }
     fn record_epoch_randomness() -> Weight {
-        Weight::from_parts(72_102_000, 9531)
+        Weight::from_parts(133_155_000, 9531)
             .saturating_add(RocksDbWeight::get().reads(5_u64))
             .saturating_add(RocksDbWeight::get().writes(3_u64))
     }
