@@ -193,7 +193,7 @@ async fn cheating_miners_lose_their_bonds() {
         tasks.push(create_task(&chain, &alice, 6).await);
     }
     let suri = |i: usize| format!("//Honest{i}");
-    let threads = |i: usize| if i % 2 == 0 { 1 } else { 3 };
+    let threads = |i: usize| if i.is_multiple_of(2) { 1 } else { 3 };
     let mut running: Vec<Killed> =
         (1..honest.len()).map(|i| start_verifier(dir, &ws, &format!("honest{i}"), &suri(i), threads(i), &[])).collect();
     let first = start_verifier(dir, &ws, "honest0", &suri(0), threads(0), &[]);
