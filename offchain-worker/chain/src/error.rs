@@ -171,8 +171,10 @@ pub(crate) enum Refusal {
 }
 
 /// Pool messages (the JSON-RPC error's message and data) that mean "try again".
-const TRANSIENT_POOL_MESSAGES: [&str; 7] = [
+const TRANSIENT_POOL_MESSAGES: [&str; 8] = [
     "priority is too low",
+    // The birth block fell out of the era window (a long wait on a busy node): re-signed from a fresh one.
+    "ancient birth block",
     "transaction is outdated",
     "stale",
     "temporarily banned",
@@ -234,6 +236,10 @@ mod tests {
             Refusal::Transient(_)
         ));
         assert!(matches!(classify_refusal("Transaction is temporarily banned (1012)"), Refusal::Transient(_)));
+        assert!(matches!(
+            classify_refusal("Invalid Transaction (1010) \"Transaction has an ancient birth block\""),
+            Refusal::Transient(_)
+        ));
         assert!(matches!(
             classify_refusal("RPC error: the connection was lost (reset); reconnect automatically initiated"),
             Refusal::Connection(_)
