@@ -15,7 +15,8 @@ cmd="${1:?usage: scripts/cargo.sh <build|test|check|clippy|bench> [cargo args]}"
 cd "$POGO_ROOT"
 part="${POGO_CARGO_PART:-all}"
 if [ "$part" = all ] || [ "$part" = chain ]; then
-  chain=(--profile "$POGO_PROFILE" --workspace --all-targets)
+  # pogo-relay (zombienet/relay) is built only by scripts/relay.sh: see there.
+  chain=(--profile "$POGO_PROFILE" --workspace --exclude pogo-relay --all-targets)
   [ -n "$POGO_FEATURES" ] && chain+=(--features "$POGO_FEATURES")
   cargo "$cmd" "${chain[@]}" "$@"
 fi

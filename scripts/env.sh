@@ -25,5 +25,6 @@ if [ -n "$POGO_TORCH_LIB" ]; then
   export LD_LIBRARY_PATH="$POGO_TORCH_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 # The one feature set of every build (tests, benches, node binary). Later crates add
-# runtime-benchmarks/try-runtime here, and nowhere else.
-export POGO_FEATURES="${POGO_FEATURES:-pogo-node/runtime-benchmarks,pogo-node/try-runtime,pogo-node/fast-runtime}"
+# runtime-benchmarks/try-runtime here, and nowhere else. `upgrade-test-wasm` also builds the runtime
+# with spec_version + 1, the zombienet suite's runtime upgrade.
+export POGO_FEATURES="${POGO_FEATURES:-pogo-node/runtime-benchmarks,pogo-node/try-runtime,pogo-node/fast-runtime,pogo-node/upgrade-test-wasm}"

@@ -186,8 +186,8 @@ PY
   touch "$DATA_DIR/shakespeare/.complete"
 fi
 
-# --- Node.js packages of the client tests (pinned by package-lock.json) ----------------------------
-for dir in "$ROOT"/tests/client; do
+# --- Node.js packages of the client tests and the zombienet CLI (pinned by package-lock.json) ----------------------------
+for dir in "$ROOT"/tests/client "$ROOT"/zombienet; do
   if [ ! -f "$dir/package.json" ]; then
     skip "npm: no client test package at ${dir#"$ROOT"/} yet"
   elif [ -d "$dir/node_modules" ] && [ "$dir/node_modules/.package-lock.json" -nt "$dir/package-lock.json" ]; then

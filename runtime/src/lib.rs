@@ -155,17 +155,29 @@ impl_opaque_keys! {
     }
 }
 
-#[sp_version::runtime_version]
-pub const VERSION: RuntimeVersion = RuntimeVersion {
-    spec_name: alloc::borrow::Cow::Borrowed("pogo"),
-    impl_name: alloc::borrow::Cow::Borrowed("pogo"),
-    authoring_version: 1,
-    spec_version: 1,
-    impl_version: 0,
-    apis: apis::RUNTIME_API_VERSIONS,
-    transaction_version: 1,
-    system_version: 1,
-};
+/// Declares [`VERSION`] with the given `spec_version`: the runtime's own, or one higher in the
+/// `increment-spec-version` build, the upgrade the zombienet suite applies with `sudo(set_code)`
+/// (`pogo_runtime_upgrade.compact.compressed.wasm`, built next to the runtime's wasm when the
+/// `upgrade-test-wasm` feature is on). `runtime_version` needs a literal, hence the macro.
+macro_rules! runtime_version_with_spec {
+    ($spec_version:tt) => {
+        #[sp_version::runtime_version]
+        pub const VERSION: RuntimeVersion = RuntimeVersion {
+            spec_name: alloc::borrow::Cow::Borrowed("pogo"),
+            impl_name: alloc::borrow::Cow::Borrowed("pogo"),
+            authoring_version: 1,
+            spec_version: $spec_version,
+            impl_version: 0,
+            apis: apis::RUNTIME_API_VERSIONS,
+            transaction_version: 1,
+            system_version: 1,
+        };
+    };
+}
+#[cfg(not(feature = "increment-spec-version"))]
+runtime_version_with_spec!(1);
+#[cfg(feature = "increment-spec-version")]
+runtime_version_with_spec!(2);
 
 /// Target block time.
 pub const MILLISECS_PER_BLOCK: u64 = 6000;
