@@ -16,6 +16,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$POGO_ROOT"
 mode="${1:-test}"
 bin="$CARGO_TARGET_DIR/$POGO_PROFILE"
+genesis_wasm="$bin/wbuild/pogo-runtime/pogo_runtime_zombienet.compact.compressed.wasm"
 upgrade_wasm="$bin/wbuild/pogo-runtime/pogo_runtime_upgrade.compact.compressed.wasm"
 zombienet="$POGO_ROOT/zombienet/node_modules/.bin/zombienet"
 
@@ -27,7 +28,8 @@ why_not() {
   for b in pogo-node pogo-worker; do
     [ -x "$bin/$b" ] || { echo "$b not built (scripts/cargo.sh build)"; return; }
   done
-  [ -f "$upgrade_wasm" ] || { echo "no upgrade wasm (pogo-runtime's upgrade-test-wasm feature; scripts/cargo.sh build)"; return; }
+  [ -f "$genesis_wasm" ] && [ -f "$upgrade_wasm" ] \
+    || { echo "no zombienet runtimes (pogo-runtime's upgrade-test-wasm feature; scripts/cargo.sh build)"; return; }
   [ -x "$zombienet" ] || { echo "zombienet CLI not installed (scripts/setup.sh: npm ci in zombienet/)"; return; }
   [ -d "$POGO_ROOT/tests/client/node_modules/@polkadot/api" ] || { echo "tests/client packages missing (scripts/setup.sh)"; return; }
   [ -f "${POGO_DATA_DIR:-$HOME/.cache/pogo/data}/digits.csv" ] || { echo "digits data set missing (scripts/setup.sh)"; return; }
@@ -44,6 +46,14 @@ POGO_ZN_RUN="$(mktemp -d "${TMPDIR:-/tmp}/pogo-zombienet.XXXXXX")"
 export POGO_ZN_RUN POGO_BIN_DIR="$bin" POGO_UPGRADE_WASM="$upgrade_wasm"
 export PATH="$bin:$PATH"
 : > "$POGO_ZN_RUN/pids"
+# Para 2000's spec: the local_testnet preset with the zombienet runtime as its genesis code.
+POGO_ZN_PARA_SPEC="$POGO_ZN_RUN/pogo-local-plain.json"
+export POGO_ZN_PARA_SPEC
+"$bin/pogo-node" build-spec --chain local_testnet --disable-default-bootnode 2>/dev/null \
+  | python3 -c 'import json, sys
+spec = json.load(sys.stdin)
+spec["genesis"]["runtimeGenesis"]["code"] = "0x" + open(sys.argv[1], "rb").read().hex()
+json.dump(spec, sys.stdout, indent=1)' "$genesis_wasm" > "$POGO_ZN_PARA_SPEC"
 echo "zombienet: run dir $POGO_ZN_RUN (network files in network/, worker logs *.log)"
 
 zn_pid=""

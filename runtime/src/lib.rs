@@ -158,7 +158,7 @@ impl_opaque_keys! {
 /// Declares [`VERSION`] with the given `spec_version`: the runtime's own, or one higher in the
 /// `increment-spec-version` build, the upgrade the zombienet suite applies with `sudo(set_code)`
 /// (`pogo_runtime_upgrade.compact.compressed.wasm`, built next to the runtime's wasm when the
-/// `upgrade-test-wasm` feature is on). `runtime_version` needs a literal, hence the macro.
+/// `upgrade-test-wasm` feature is on; see build.rs). `runtime_version` needs a literal, hence the macro.
 macro_rules! runtime_version_with_spec {
     ($spec_version:tt) => {
         #[sp_version::runtime_version]
