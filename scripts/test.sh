@@ -112,5 +112,10 @@ for f in "$LOG_DIR"/client.log; do
   p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$f" | tail -n1); f2=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$f" | tail -n1)
   passed=$((passed + ${p:-0})); failed=$((failed + ${f2:-0}))
 done
+# zombienet: one line per .zndsl assertion, marked ✅ or ❌
+if [ -f "$LOG_DIR/zombienet.log" ]; then
+  passed=$((passed + $(grep -c '✅' "$LOG_DIR/zombienet.log" || true)))
+  failed=$((failed + $(grep -c '❌' "$LOG_DIR/zombienet.log" || true)))
+fi
 echo "tests: $passed passed, $failed failed, $SKIPPED skipped"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -91,12 +91,19 @@ function protocolHash(purpose, message) {
   return blake3(message, { key });
 }
 
+/** Raw bytes of relay storage `key` at block `hash` (without a length prefix), or null. */
+async function relayStorage(relay, key, hash) {
+  const value = await relay.rpc.state.getStorage(key, hash);
+  const data = value && typeof value.isSome === 'boolean' ? (value.isSome ? value.unwrap() : null) : value;
+  return data && !data.isEmpty ? data.toU8a(true) : null;
+}
+
 /** The relay block hash of the first block of epoch `epoch` or later (binary search over best-chain numbers). */
 async function relayBlockInEpoch(relay, epoch) {
   const epochAt = async (n) => {
     const hash = await relay.rpc.chain.getBlockHash(n);
-    const raw = await relay.rpc.state.getStorage(EPOCH_INDEX_KEY, hash);
-    return { hash, epoch: raw.isSome ? relay.createType('u64', raw.unwrap()).toBigInt() : 0n };
+    const raw = await relayStorage(relay, EPOCH_INDEX_KEY, hash);
+    return { hash, number: n, epoch: raw ? relay.createType('u64', raw).toBigInt() : 0n };
   };
   let lo = 0;
   let hi = (await relay.rpc.chain.getHeader()).number.toNumber();
@@ -185,7 +192,9 @@ const STEPS = {
       const recorded = await (await api.at(await api.rpc.chain.getBlockHash(fixed.block))).query.pogo.epochRandomness(target);
       if (recorded.isNone) throw new Error(`the pallet has no randomness recorded for relay epoch ${target}`);
       const relayBlock = await relayBlockInEpoch(relay, target);
-      const relayRandomness = (await relay.rpc.state.getStorage(ONE_EPOCH_AGO_RANDOMNESS_KEY, relayBlock.hash)).unwrap().toHex();
+      const randomnessBytes = await relayStorage(relay, ONE_EPOCH_AGO_RANDOMNESS_KEY, relayBlock.hash);
+      if (!randomnessBytes || randomnessBytes.length !== 32) throw new Error(`relay block ${relayBlock.number} has no 32-byte randomness`);
+      const relayRandomness = u8aToHex(randomnessBytes);
       if (recorded.unwrap().toHex() !== relayRandomness) {
         throw new Error(`EpochRandomness[${target}] = ${recorded.unwrap().toHex()}, relay storage says ${relayRandomness}`);
       }
@@ -194,7 +203,7 @@ const STEPS = {
         throw new Error(`challenge ${fixed.data.challenge.toHex()} is not H_challenge(relay randomness || ${id}) = ${expected}`);
       }
       log(`challenge of submission ${id} = H(relay epoch ${target} randomness ${relayRandomness.slice(0, 18)}… || ${id}), `
-        + `relay block ${relayBlock.hash.toHex().slice(0, 18)}…; ${fixed.data.verifiers.toNumber()} verifiers drawn`);
+        + `read at relay block ${relayBlock.number} (first of epoch ${target}); ${fixed.data.verifiers.toNumber()} verifiers drawn`);
       const accepted = await waitForEvent(api, {
         fromBlock: fixed.block, section: 'pogo', method: 'RoundAccepted',
         match: (d) => d.submission.toNumber() === id, timeoutMs: 900_000,
