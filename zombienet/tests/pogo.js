@@ -80,8 +80,9 @@ function workerCommon(name, ws) {
     '--listen', `127.0.0.1:${DA_PORTS[name]}`, '--poll-seconds', '2'];
 }
 
-function startMiner(networkInfo, name, task, extra = []) {
-  return startWorker(`miner-${name}-task${task}`, ['mine', '--task', String(task), '--rounds', '1', '--no-progress',
+/** `rounds` counts every round the miner's journal (its store) has submitted, earlier runs included. */
+function startMiner(networkInfo, name, task, extra = [], rounds = 1) {
+  return startWorker(`miner-${name}-task${task}`, ['mine', '--task', String(task), '--rounds', String(rounds), '--no-progress',
     ...workerCommon(name, wsOf(networkInfo, 'collator-1')), ...extra]);
 }
 
@@ -297,7 +298,7 @@ const STEPS = {
     try {
       const { waitForEvent, send } = await lib();
       const from = (await api.rpc.chain.getHeader()).number.toNumber();
-      startMiner(networkInfo, 'bob', state.honestTask);
+      startMiner(networkInfo, 'bob', state.honestTask, [], 2);
       const submitted = await waitForEvent(api, {
         fromBlock: from, section: 'pogo', method: 'RoundSubmitted',
         match: (d) => d.task.toNumber() === state.honestTask, timeoutMs: 900_000,
