@@ -66,6 +66,22 @@ function startWorker(name, args) {
   return child.pid;
 }
 
+/** Waits until every process started as `name` (see startWorker) has exited. */
+async function waitForExit(name, timeoutMs) {
+  const pids = fs.readFileSync(path.join(RUN, 'pids'), 'utf8').split('\n')
+    .map((l) => l.split(' ')).filter(([pid, n]) => pid && n === name).map(([pid]) => Number(pid));
+  // Exited: no /proc entry, or a zombie not yet reaped by its parent.
+  const alive = (pid) => {
+    try { return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')); } catch { return false; }
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(alive)) {
+    if (Date.now() > deadline) throw new Error(`${name} (pid ${pids.filter(alive).join(', ')}) still running after ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  return pids.length;
+}
+
 function wsOf(networkInfo, name) {
   const node = networkInfo.nodesByName[name];
   if (!node) throw new Error(`no node ${name} in the network`);
@@ -297,6 +313,10 @@ const STEPS = {
     const api = await connect(wsOf(networkInfo, 'collator-1'));
     try {
       const { waitForEvent, send } = await lib();
+      // The first run (`--rounds 1`) stops by itself once its round is final: then its store and its DA
+      // port are free for the next run.
+      const name = `miner-bob-task${state.honestTask}`;
+      if (await waitForExit(name, 120_000) === 0) throw new Error(`no earlier ${name} recorded`);
       const from = (await api.rpc.chain.getHeader()).number.toNumber();
       startMiner(networkInfo, 'bob', state.honestTask, [], 2);
       const submitted = await waitForEvent(api, {

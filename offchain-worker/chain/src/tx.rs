@@ -1,6 +1,7 @@
-//! Signed transactions: built on the latest finalized block with the node's next nonce, submitted one
-//! at a time per client, retried on transient pool refusals, awaited until included (or finalized),
-//! and answered with the pallet events they emitted or their dispatch error by name.
+//! Signed transactions: built for the best block's runtime, mortal from the latest finalized block, with
+//! the node's next nonce; submitted one at a time per client, retried on transient pool refusals,
+//! awaited until included (or finalized), and answered with the pallet events they emitted or their
+//! dispatch error by name.
 
 use crate::{
     client::block_number,
@@ -191,9 +192,9 @@ impl ChainClient {
         self.submit(signer, &call).await
     }
 
-    /// Signs `call` with the account's next nonce (from the node's pool-aware
+    /// Signs `call` for the best block's runtime with the account's next nonce (from the node's pool-aware
     /// `system_accountNextIndex`), mortal for [`TxOptions::mortality`](crate::TxOptions) blocks from the
-    /// latest finalized block, submits it and waits until it is in a block (finalized with
+    /// latest finalized block (from the best block when finality lags by more than half of that), submits it and waits until it is in a block (finalized with
     /// [`TxOptions::wait_finalized`](crate::TxOptions)). Transient pool refusals (a competing
     /// transaction with the same nonce, a stale nonce, a temporary ban, a lost connection before the
     /// pool had it) are retried with backoff up to [`TxOptions::max_attempts`](crate::TxOptions) times.
@@ -221,11 +222,15 @@ impl ChainClient {
         let account = signer.account_id();
         let guard = self.submit_lock.lock().await;
         let nonce = self.next_nonce(&account).await?;
-        let at = self.api.at_current_block().await.map_err(|e| ChainError::subxt("open finalized block", e))?;
-        let birth = block_number(at.block_number());
+        // Signed for the runtime of the best block, which the pool validates against: right after a
+        // runtime upgrade the finalized block still has the old spec_version, and a transaction signed
+        // for it would be refused as a bad proof until finality catches up.
+        let at = self.at_hash(self.best_hash().await?).await?;
+        let (birth_number, birth_hash) = self.birth_block(at.block_number(), at.block_hash()).await?;
+        let birth = block_number(birth_number);
         let params = PolkadotExtrinsicParamsBuilder::<PolkadotConfig>::new()
             .nonce(nonce)
-            .mortal_from_unchecked(self.tx_options.mortality, at.block_number(), at.block_hash())
+            .mortal_from_unchecked(self.tx_options.mortality, birth_number, birth_hash)
             .build();
         let transaction = at
             .transactions()
@@ -292,6 +297,20 @@ impl ChainClient {
         }
         drop(guard);
         self.recover(tx_hash, birth, "the transaction status stream ended").await
+    }
+
+    /// The block a transaction's mortality counts from: the latest finalized block, which no
+    /// reorganisation can take away, unless finality lags the best block by more than half the mortality
+    /// (a stalled relay chain): a transaction born there would die before it could be included, so it is
+    /// born at the best block instead.
+    async fn birth_block(&self, best_number: u64, best_hash: H256) -> Result<(u64, H256), ChainError> {
+        let finalized = self.finalized_hash().await?;
+        let finalized_number = u64::from(block_number(self.header(Some(finalized)).await?.number));
+        Ok(if best_number.saturating_sub(finalized_number) > self.tx_options.mortality / 2 {
+            (best_number, best_hash)
+        } else {
+            (finalized_number, finalized)
+        })
     }
 
     /// The account's next nonce, counting its transactions in the pool.

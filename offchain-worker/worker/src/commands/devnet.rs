@@ -40,7 +40,7 @@ pub struct DevnetArgs {
     /// Working directory: the node's log and the miner's round store (default: a new temporary one).
     #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Stop after this many rounds were submitted and settled (default: run until Ctrl-C).
+    /// Stop after this many rounds were submitted and each is final (paid, after its fraud window) or gone (default: run until Ctrl-C).
     #[arg(long)]
     pub rounds: Option<u64>,
     /// Steps per round (default: the task's).

@@ -18,7 +18,7 @@ pub struct MineArgs {
     /// The task to mine.
     #[arg(long)]
     pub task: u32,
-    /// Stop after this many rounds were submitted and settled.
+    /// Stop after this many rounds were submitted and each is final (paid, after its fraud window) or gone.
     #[arg(long)]
     pub rounds: Option<u64>,
     /// Plain log lines instead of progress bars.

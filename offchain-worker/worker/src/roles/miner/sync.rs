@@ -28,7 +28,7 @@ pub enum Next {
     Build,
     /// Wait a block: the task is paused, or an undecided round of ours builds on the current root.
     Wait(&'static str),
-    /// Stop: the number of rounds asked for has been submitted and settled.
+    /// Stop: the number of rounds asked for has been submitted and every one is final or gone.
     Done,
 }
 
@@ -36,7 +36,9 @@ pub enum Next {
 pub fn decide(task: &TaskState, journal: &Journal, max_rounds: Option<u64>) -> Next {
     if let Some(max) = max_rounds {
         if journal.submitted >= max && journal.built.is_none() {
-            return if journal.pending.iter().all(|p| p.accepted) { Next::Done } else { Next::Wait("settling") };
+            // Done only when every round is final (paid) or gone: an accepted round can still be
+            // overturned in its fraud window, and its states must stay served (the DA server) until then.
+            return if journal.pending.is_empty() { Next::Done } else { Next::Wait("settling") };
         }
     }
     if let Some(built) = &journal.built {
@@ -91,8 +93,12 @@ mod tests {
         let mut t = task(1, 0);
         t.status = TaskStatus::Paused;
         assert_eq!(decide(&t, &Journal::default(), None), Next::Wait("task paused"));
-        let j = Journal { submitted: 2, ..Journal::default() };
+        let mut j = Journal { submitted: 2, ..Journal::default() };
         assert_eq!(decide(&task(1, 0), &j, Some(2)), Next::Done);
+        // an accepted round in its fraud window keeps the miner (and its DA server) up
+        j.pending.push(PendingRound { submission: 1, built: built(1, 1), accepted: true });
+        assert_eq!(decide(&task(7, 2), &j, Some(2)), Next::Wait("settling"));
+        j.pending.clear();
         assert_eq!(decide(&task(1, 0), &j, Some(3)), Next::Build);
     }
 }
