@@ -2,7 +2,7 @@
 # pogo's zombienet suite: a rococo-local relay (two validators) with para 2000 (two pogo collators) and
 # the PoGO workers, driven by zombienet/pogo.zndsl (`zombienet test`, native provider).
 #
-#   scripts/zombienet.sh            run the suite (about 25 minutes; README "Zombienet")
+#   scripts/zombienet.sh            run the suite (about 12 minutes here; README "Zombienet")
 #   scripts/zombienet.sh --check    say whether it can run here: exit 0, or print `skipped: <reason>`, exit 3
 #   scripts/zombienet.sh --spawn    start the network alone and keep it up (the README's by-hand walk-through)
 #

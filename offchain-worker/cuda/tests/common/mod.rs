@@ -41,7 +41,7 @@ impl Rng {
         match self.next() % 16 {
             0 => 0.0,
             1 => -0.0,
-            2 => f32::from_bits(1 + (self.next() % 0x007f_ffff) as u32) * if self.next() % 2 == 0 { 1.0 } else { -1.0 },
+            2 => f32::from_bits(1 + (self.next() % 0x007f_ffff) as u32) * if self.next().is_multiple_of(2) { 1.0 } else { -1.0 },
             3 => (self.next() % 15) as f32 * 0.5 - 3.5, // halves: ties once scaled by a scale of 1.0
             4 => f32::MAX * (self.unit() - 0.5),
             _ => (self.unit() - 0.5) * 10f32.powi((self.next() % 12) as i32 - 8),

@@ -1,0 +1,142 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark aborts on a failed call
+//! The bookkeeping on all cores against the bandwidth bounds the issue sets as goals, on the state of the
+//! 10.9 M-parameter byte GPT with AdamW (leaf 4096, codec block 64; 131 MB of state):
+//!
+//! | measured | bound | goal |
+//! |---|---|---|
+//! | state root (leaf bytes cut from the state, hashed, tree) | BLAKE3 `update_rayon` over the same bytes | ≥ 80 % |
+//! | gradient root (the 4-bit leaves, hashed, tree) | BLAKE3 `update_rayon` over the same bytes | ≥ 80 % |
+//! | quantize + pack | `memcpy` of the f32 gradient | ≥ 50 % |
+//! | exact AdamW update (the fused in-place pass, bit for bit `apply_step`) | the same AdamW as a plain f32 loop, all cores | ≥ 50 % |
+//!
+//! One run prints a table and one `summary:` line per ratio (name, value, unit, goal, met / not met) that a
+//! script can read. `POGO_BENCH_PARAMS=N` sets the parameter count (e.g. 100000000 for the ≥ 100 M
+//! configuration). Under `cargo test` (criterion's test mode) it runs once on 100 k parameters.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use pogo_bookkeeping::{quantize, tree_of_leaves, ParallelRound};
+use pogo_primitives::{
+    spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
+    state::leaf_bytes,
+};
+use std::{hint::black_box, time::Instant};
+
+fn spec(params: u64) -> TrainingSpec {
+    TrainingSpec {
+        model: [1; 32],
+        param_count: params,
+        leaf_size: 4096,
+        codec_block: 64,
+        rule: UpdateRule::AdamW {
+            beta1: 0.9f32.to_bits(),
+            beta2: 0.999f32.to_bits(),
+            epsilon: 1e-8f32.to_bits(),
+            weight_decay: 0.1f32.to_bits(),
+        },
+        schedule: LrSchedule::Constant { lr: 3e-4f32.to_bits() },
+        max_grad_norm: 1.0f32.to_bits(),
+        steps_per_round: 4,
+        checkpoint_interval: 4,
+        batch_size: 32,
+        train_examples: 1000,
+        eval_examples: 100,
+    }
+}
+
+/// The median of `reps` timed runs of `f`, in seconds.
+fn median<T>(reps: usize, mut f: impl FnMut() -> T) -> f64 {
+    let mut times: Vec<f64> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            black_box(f());
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// AdamW as anyone would write it: one pass, f32, every core; the bound for the exact update.
+fn plain_adamw(w: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]) {
+    use rayon::prelude::*;
+    let (lr, b1, b2, eps, wd) = (3e-4f32, 0.9f32, 0.999f32, 1e-8f32, 0.1f32);
+    w.par_chunks_mut(4096).zip(m.par_chunks_mut(4096)).zip(v.par_chunks_mut(4096)).zip(g.par_chunks(4096)).for_each(
+        |(((w, m), v), g)| {
+            for (((w, m), v), g) in w.iter_mut().zip(m.iter_mut()).zip(v.iter_mut()).zip(g) {
+                *m = b1 * *m + (1.0 - b1) * g;
+                *v = b2 * *v + (1.0 - b2) * g * g;
+                *w = *w * (1.0 - lr * wd) - lr * *m / (v.sqrt() + eps);
+            }
+        },
+    );
+}
+
+fn benches(c: &mut Criterion) {
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let params: u64 = std::env::var("POGO_BENCH_PARAMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if bench_mode { 10_900_000 } else { 100_000 });
+    let reps = if bench_mode { 7 } else { 1 };
+    let s = spec(params);
+    let p = params as usize;
+    let g: Vec<f32> = (0..p).map(|i| ((i.wrapping_mul(2_654_435_761) % 2001) as f32 - 1000.0) * 1e-5).collect();
+    let weights: Vec<f32> = g.iter().map(|x| x * 100.0).collect();
+    let mut round = ParallelRound::new(s, weights.clone(), vec![vec![0.0; p], vec![1e-8; p]], 1).unwrap();
+    let scalars = StepScalars {
+        learning_rate: 3e-4f32.to_bits(),
+        gradient_scale: 1.0f32.to_bits(),
+        bias_correction1: 10.0f32.to_bits(),
+        bias_correction2: 1000.0f32.to_bits(),
+    };
+    let slot_refs: Vec<&[f32]> = round.slots().iter().map(|x| x.as_slice()).collect();
+    let state_bytes: Vec<u8> = (0..s.leaf_count()).flat_map(|i| leaf_bytes(&s, round.weights(), &slot_refs, i).unwrap()).collect();
+    drop(slot_refs);
+    let gradient_leaves: Vec<Vec<u8>> = g.chunks(4096).map(|l| quantize(l, 64).unwrap()).collect();
+    let gradient_bytes: Vec<u8> = gradient_leaves.concat();
+
+    let mut group = c.benchmark_group(format!("bookkeeping on {} threads, {params} params", rayon::current_num_threads()));
+    group.sample_size(10);
+    group.bench_function("state root", |b| b.iter(|| round.state_tree().unwrap().root()));
+    group.bench_function("quantize+pack", |b| b.iter(|| quantize(black_box(&g), 64).unwrap()));
+    group.finish();
+
+    // The ratios, from one run of each on the same machine.
+    let t_raw_state = median(reps, || blake3::Hasher::new().update_rayon(&state_bytes).finalize());
+    let t_state = median(reps, || round.state_tree().unwrap().root());
+    let t_raw_grad = median(reps, || blake3::Hasher::new().update_rayon(&gradient_bytes).finalize());
+    let t_grad = median(reps, || tree_of_leaves(&gradient_leaves).unwrap().root());
+    let mut copy = vec![0.0f32; p];
+    let t_memcpy = median(reps, || copy.copy_from_slice(black_box(&g)));
+    let t_quant = median(reps, || quantize(&g, 64).unwrap());
+    let (mut w2, mut m2, mut v2) = (weights.clone(), vec![0.0f32; p], vec![1e-8f32; p]);
+    let t_plain = median(reps, || plain_adamw(&mut w2, &mut m2, &mut v2, &g));
+    let t_exact = median(reps, || round.apply(&scalars, &g).unwrap());
+    let gb = |bytes: usize, t: f64| bytes as f64 / t / 1e9;
+    println!("\nbookkeeping, {params} parameters, AdamW, {} threads", rayon::current_num_threads());
+    println!("{:<50} {:>10} {:>12}", "", "time (ms)", "GB/s");
+    for (name, bytes, t) in [
+        ("BLAKE3 update_rayon over the state bytes", state_bytes.len(), t_raw_state),
+        ("state root (parallel)", state_bytes.len(), t_state),
+        ("BLAKE3 update_rayon over the gradient bytes", gradient_bytes.len(), t_raw_grad),
+        ("gradient root (parallel)", gradient_bytes.len(), t_grad),
+        ("memcpy of the f32 gradient (into a warm buffer)", p * 4, t_memcpy),
+        ("quantize+pack (parallel)", p * 4, t_quant),
+        ("plain f32 AdamW (parallel)", p * 16, t_plain),
+        ("exact AdamW, fused in place (parallel)", p * 16, t_exact),
+    ] {
+        println!("{name:<50} {:>10.2} {:>12.2}", t * 1e3, gb(bytes, t));
+    }
+    for (name, ratio, goal) in [
+        ("state_root_vs_blake3", t_raw_state / t_state, 0.8),
+        ("gradient_root_vs_blake3", t_raw_grad / t_grad, 0.8),
+        ("quantize_vs_memcpy", t_memcpy / t_quant, 0.5),
+        ("exact_update_vs_plain_loop", t_plain / t_exact, 0.5),
+    ] {
+        println!("summary: {name} {ratio:.3} ratio >={goal} {}", if ratio >= goal { "met" } else { "not-met" });
+    }
+}
+
+criterion_group!(parallel_benches, benches);
+criterion_main!(parallel_benches);

@@ -1,0 +1,194 @@
+//! [`ParallelRound`]: the bookkeeping of `RoundBuilder::step`, leaf-parallel.
+
+use crate::{apply_in_place, state_leaf_hash, tree_of_leaves};
+use pogo_primitives::{
+    builder::BuildError,
+    quant::{dequantize, quantize},
+    round::StepRecord,
+    spec::{f, reference_bias_corrections, StepScalars, TrainingSpec, UpdateRule},
+    state::StateError,
+    update::{gradient_scale, UpdateError},
+    Hash, MerkleTree,
+};
+use rayon::prelude::*;
+
+/// A round's state (weights and optimizer slots) and its step counter, stepped on every core.
+#[derive(Clone, Debug)]
+pub struct ParallelRound {
+    spec: TrainingSpec,
+    first_global_step: u64,
+    weights: Vec<f32>,
+    slots: Vec<Vec<f32>>,
+    steps_done: u32,
+}
+
+/// What one step produced: its record (as `RoundBuilder::step` returns it), the gradient leaves and
+/// tree, and the state tree when the step is a checkpoint.
+#[derive(Clone, Debug)]
+pub struct ParallelStep {
+    /// The step's record.
+    pub record: StepRecord,
+    /// The 4-bit gradient leaves, in leaf order.
+    pub gradient_leaves: Vec<Vec<u8>>,
+    /// Their Merkle tree (root = `record.gradient_root`).
+    pub gradient_tree: MerkleTree,
+    /// The state tree after the step, at a checkpoint (root = `record.checkpoint_root`).
+    pub checkpoint: Option<MerkleTree>,
+}
+
+impl ParallelRound {
+    /// Starts from a whole state, as `RoundBuilder::new`: `weights` and one vector per optimizer slot,
+    /// each of `param_count` values; `first_global_step` is the task's 1-based step number of the
+    /// round's first step.
+    pub fn new(spec: TrainingSpec, weights: Vec<f32>, slots: Vec<Vec<f32>>, first_global_step: u64) -> Result<Self, BuildError> {
+        let p = usize::try_from(spec.param_count).map_err(|_| BuildError::Shape)?;
+        if weights.len() != p || slots.len() != spec.rule.slots() || slots.iter().any(|s| s.len() != p) {
+            return Err(BuildError::State(StateError::WrongStateSize));
+        }
+        Ok(Self { spec, first_global_step, weights, slots, steps_done: 0 })
+    }
+
+    /// The current weights.
+    pub fn weights(&self) -> &[f32] {
+        &self.weights
+    }
+
+    /// The current optimizer slots.
+    pub fn slots(&self) -> &[Vec<f32>] {
+        &self.slots
+    }
+
+    /// The state tree of the current state (leaves hashed in parallel).
+    pub fn state_tree(&self) -> Result<MerkleTree, BuildError> {
+        let hashes = (0..self.spec.leaf_count())
+            .into_par_iter()
+            .map(|i| {
+                let (start, n) = self.spec.leaf_range(i).ok_or(StateError::WrongStateSize)?;
+                let range = usize::try_from(start).map_err(|_| StateError::WrongStateSize)?;
+                let range = range..range.saturating_add(n);
+                let mut parts: Vec<&[f32]> = Vec::with_capacity(self.slots.len().saturating_add(1));
+                for v in core::iter::once(&self.weights).chain(self.slots.iter()) {
+                    parts.push(v.get(range.clone()).ok_or(StateError::WrongStateSize)?);
+                }
+                state_leaf_hash(&parts)
+            })
+            .collect::<Result<Vec<Hash>, StateError>>()
+            .map_err(BuildError::State)?;
+        MerkleTree::from_leaf_hashes(hashes).map_err(BuildError::Merkle)
+    }
+
+    /// The scalars of step `step` (as `RoundBuilder::scalars_for`): the schedule's learning rate, the
+    /// clipping factor of the dequantized gradient (summed in flattening order: sequential by the
+    /// protocol), the AdamW bias corrections.
+    pub fn scalars_for<I: IntoIterator<Item = f32>>(&self, step: u32, dequantized: I) -> Option<StepScalars> {
+        let t = self.first_global_step.saturating_add(u64::from(step));
+        #[allow(clippy::cast_possible_truncation)] // the protocol's f64 -> f32 rounding of reference scalars
+        let lr = self.spec.schedule.reference(t) as f32;
+        let gs = gradient_scale(f(self.spec.max_grad_norm), dequantized)?;
+        let (bc1, bc2) = match self.spec.rule {
+            UpdateRule::AdamW { beta1, beta2, .. } => {
+                let (a, b) = reference_bias_corrections(beta1, beta2, t);
+                #[allow(clippy::cast_possible_truncation)]
+                (a as f32, b as f32)
+            },
+            _ => (1.0, 1.0),
+        };
+        Some(StepScalars {
+            learning_rate: lr.to_bits(),
+            gradient_scale: gs.to_bits(),
+            bias_correction1: bc1.to_bits(),
+            bias_correction2: bc2.to_bits(),
+        })
+    }
+
+    /// One step from the full-precision `gradient`: the bytes, roots and state of `RoundBuilder::step`.
+    /// The first error in leaf order is returned, as the reference returns it; after an error the state
+    /// may be partly updated (as the reference's) and the round must be dropped.
+    pub fn step(&mut self, gradient: &[f32], train_loss: f32) -> Result<ParallelStep, BuildError> {
+        let step = self.steps_done;
+        let leaf = usize::try_from(self.spec.leaf_size).map_err(|_| BuildError::Shape)?;
+        let block = usize::try_from(self.spec.codec_block).map_err(|_| BuildError::Shape)?;
+        if gradient.len() != self.weights.len() || step >= self.spec.steps_per_round || leaf == 0 {
+            return Err(BuildError::Shape);
+        }
+        // 1. Per leaf: quantize, dequantize.
+        let coded: Vec<(Vec<u8>, Vec<f32>)> = gradient
+            .par_chunks(leaf)
+            .map(|part| {
+                let bytes = quantize(part, block)?;
+                let deq = dequantize(&bytes, part.len(), block)?;
+                Ok((bytes, deq))
+            })
+            .collect::<Vec<Result<_, _>>>()
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(BuildError::Quant)?;
+        // 2. The clipping factor: one pass in flattening order.
+        let scalars = self
+            .scalars_for(step, coded.iter().flat_map(|(_, d)| d.iter().copied()))
+            .ok_or(BuildError::Update(UpdateError::BadScalars))?;
+        // 3. The update, per leaf, in place in the weights and slots.
+        self.apply_leaves(&scalars, coded.par_iter().map(|(_, d)| d.as_slice()))?;
+        // 4. The gradient tree, and the state tree at a checkpoint.
+        let gradient_leaves: Vec<Vec<u8>> = coded.into_iter().map(|(bytes, _)| bytes).collect();
+        let gradient_tree = tree_of_leaves(&gradient_leaves).map_err(BuildError::Merkle)?;
+        let checkpoint = if self.spec.is_checkpoint(step) { Some(self.state_tree()?) } else { None };
+        self.steps_done = step.saturating_add(1);
+        let record = StepRecord {
+            step,
+            gradient_root: gradient_tree.root(),
+            scalars,
+            train_loss: train_loss.to_bits(),
+            checkpoint_root: checkpoint.as_ref().map(MerkleTree::root),
+        };
+        Ok(ParallelStep { record, gradient_leaves, gradient_tree, checkpoint })
+    }
+}
+
+impl ParallelRound {
+    /// Applies one step with `scalars` to the whole state from the flat dequantized gradient `deq`
+    /// (`param_count` values), leaf-parallel (the update part of [`ParallelRound::step`], for measuring
+    /// it alone). The step counter does not move.
+    pub fn apply(&mut self, scalars: &StepScalars, deq: &[f32]) -> Result<(), BuildError> {
+        let leaf = usize::try_from(self.spec.leaf_size).map_err(|_| BuildError::Shape)?;
+        if deq.len() != self.weights.len() || leaf == 0 {
+            return Err(BuildError::Shape);
+        }
+        self.apply_leaves(scalars, deq.par_chunks(leaf))
+    }
+
+    /// The update of every leaf, `deq` yielding each leaf's dequantized gradient in leaf order. The first
+    /// error in leaf order is returned.
+    fn apply_leaves<'a, D>(&mut self, scalars: &StepScalars, deq: D) -> Result<(), BuildError>
+    where
+        D: IndexedParallelIterator<Item = &'a [f32]>,
+    {
+        let leaf = usize::try_from(self.spec.leaf_size).map_err(|_| BuildError::Shape)?.max(1);
+        let rule = self.spec.rule;
+        let results: Vec<Result<(), UpdateError>> = match self.slots.as_mut_slice() {
+            [] => self.weights.par_chunks_mut(leaf).zip(deq).map(|(w, g)| update_leaf(&rule, scalars, &mut [w], g)).collect(),
+            [s1] => self
+                .weights
+                .par_chunks_mut(leaf)
+                .zip(s1.par_chunks_mut(leaf))
+                .zip(deq)
+                .map(|((w, a), g)| update_leaf(&rule, scalars, &mut [w, a], g))
+                .collect(),
+            [s1, s2] => self
+                .weights
+                .par_chunks_mut(leaf)
+                .zip(s1.par_chunks_mut(leaf))
+                .zip(s2.par_chunks_mut(leaf))
+                .zip(deq)
+                .map(|(((w, a), b), g)| update_leaf(&rule, scalars, &mut [w, a, b], g))
+                .collect(),
+            _ => return Err(BuildError::State(StateError::WrongStateSize)),
+        };
+        results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ()).map_err(BuildError::Update)
+    }
+}
+
+/// One leaf's update: `parts` are the leaf's weights and slots, updated in place ([`apply_in_place`]).
+fn update_leaf(rule: &UpdateRule, scalars: &StepScalars, parts: &mut [&mut [f32]], deq: &[f32]) -> Result<(), UpdateError> {
+    apply_in_place(rule, scalars, parts, deq)
+}

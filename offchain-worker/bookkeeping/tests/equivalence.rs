@@ -1,0 +1,211 @@
+//! The parallel bookkeeping against the single-threaded reference, byte for byte, on 1 to 4 threads.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use pogo_bookkeeping::{apply_in_place, quantize, state_leaf_hash, tree_of_leaves, ParallelRound};
+use pogo_primitives::{
+    builder::RoundBuilder,
+    merkle::leaf_hash,
+    quant::{self, QuantError},
+    spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
+    state::{leaf_bytes, StateLeaf},
+    update::apply_step,
+    MerkleTree,
+};
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn value(&mut self, scale: f32) -> f32 {
+        match self.next() % 10 {
+            0 => 0.0,
+            1 => -0.0,
+            2 => f32::from_bits(1 + (self.next() % 1000) as u32), // subnormal
+            _ => ((self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * scale,
+        }
+    }
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
+}
+
+fn spec(param_count: u64, leaf_size: u32, codec_block: u32, rule: UpdateRule, max_grad_norm: f32) -> TrainingSpec {
+    TrainingSpec {
+        model: [7; 32],
+        param_count,
+        leaf_size,
+        codec_block,
+        rule,
+        schedule: LrSchedule::WarmupCosine {
+            peak_lr: 3e-3f32.to_bits(),
+            min_lr: 1e-4f32.to_bits(),
+            warmup_steps: 2,
+            total_steps: 20,
+        },
+        max_grad_norm: max_grad_norm.to_bits(),
+        steps_per_round: 6,
+        checkpoint_interval: 2,
+        batch_size: 8,
+        train_examples: 1000,
+        eval_examples: 100,
+    }
+}
+
+fn specs() -> Vec<TrainingSpec> {
+    let adamw = UpdateRule::AdamW {
+        beta1: 0.9f32.to_bits(),
+        beta2: 0.999f32.to_bits(),
+        epsilon: 1e-8f32.to_bits(),
+        weight_decay: 0.01f32.to_bits(),
+    };
+    let momentum = UpdateRule::Momentum { momentum: 0.9f32.to_bits(), weight_decay: 5e-4f32.to_bits() };
+    let sgd = UpdateRule::Sgd { weight_decay: 0 };
+    vec![
+        spec(100_000, 4096, 64, adamw, 1.0),  // clipping on: the sequential norm in the middle
+        spec(70_001, 1024, 128, momentum, 0.0), // a short last leaf, no clipping
+        spec(4097, 256, 2, sgd, 0.5),
+        spec(10, 4096, 64, adamw, 1.0), // one leaf
+    ]
+}
+
+#[test]
+fn rounds_are_byte_identical_to_the_round_builder() {
+    for spec in specs() {
+        for threads in [1, 2, 3, 4] {
+            let mut rng = Rng(spec.param_count ^ threads as u64);
+            let p = spec.param_count as usize;
+            let weights: Vec<f32> = (0..p).map(|_| rng.value(0.2)).collect();
+            let slots = vec![vec![0.0f32; p]; spec.rule.slots()];
+            let mut reference = RoundBuilder::new(spec, weights.clone(), slots.clone(), 5).unwrap();
+            let mut parallel = ParallelRound::new(spec, weights, slots, 5).unwrap();
+            pool(threads).install(|| {
+                assert_eq!(parallel.state_tree().unwrap().root(), reference.base_root(), "base root");
+                for step in 0..spec.steps_per_round {
+                    let scale = if step % 2 == 0 { 10.0 } else { 1e-3 };
+                    let g: Vec<f32> = (0..p).map(|_| rng.value(scale)).collect();
+                    let want = reference.step(&g, 1.5).unwrap();
+                    let got = parallel.step(&g, 1.5).unwrap();
+                    let at = format!("{:?} p {p} threads {threads} step {step}", spec.rule);
+                    assert_eq!(got.record, want, "{at}: record");
+                    assert_eq!(got.gradient_leaves.as_slice(), reference.gradient_leaves(step).unwrap(), "{at}: gradient leaves");
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(parallel.weights()), bits(reference.weights()), "{at}: weights");
+                    for (a, b) in parallel.slots().iter().zip(reference.slots()) {
+                        assert_eq!(bits(a), bits(b), "{at}: slots");
+                    }
+                    assert_eq!(got.gradient_tree.root(), want.gradient_root, "{at}: gradient tree");
+                    assert_eq!(got.checkpoint.as_ref().map(MerkleTree::root), want.checkpoint_root, "{at}: checkpoint");
+                }
+            });
+        }
+    }
+}
+
+#[test]
+fn errors_are_the_references() {
+    let spec = specs()[1];
+    let p = spec.param_count as usize;
+    let slots = vec![vec![0.0f32; p]; 1];
+    let mut reference = RoundBuilder::new(spec, vec![0.5; p], slots.clone(), 1).unwrap();
+    let mut parallel = ParallelRound::new(spec, vec![0.5; p], slots, 1).unwrap();
+    let mut g = vec![0.25f32; p];
+    g[50_000] = f32::NAN;
+    g[3] = f32::INFINITY; // the first one in leaf order wins
+    let want = reference.step(&g, 0.0).err();
+    let got = parallel.step(&g, 0.0).err();
+    assert!(want.is_some());
+    assert_eq!(got, want);
+    assert!(parallel.step(&[0.0; 3], 0.0).is_err(), "wrong gradient length");
+    assert!(ParallelRound::new(spec, vec![0.0; 3], vec![], 1).is_err(), "wrong state size");
+}
+
+#[test]
+fn quantize_and_trees_match() {
+    let mut rng = Rng(5);
+    for threads in [1, 2, 4] {
+        pool(threads).install(|| {
+            for (n, block) in [(1usize, 2usize), (100_000, 64), (65_537, 4096), (16_384 * 3 + 10, 128)] {
+                let x: Vec<f32> = (0..n).map(|_| rng.value(3.0)).collect();
+                assert_eq!(quantize(&x, block), quant::quantize(&x, block), "n {n} block {block}");
+            }
+            let mut x: Vec<f32> = (0..100_000).map(|_| rng.value(1.0)).collect();
+            x[70_001] = f32::NAN;
+            x[40_000] = f32::NEG_INFINITY;
+            assert_eq!(quantize(&x, 64), Err(QuantError::NonFinite { index: 40_000 }));
+            assert_eq!(quantize(&x, 0), Err(QuantError::ZeroBlockSize));
+            let leaves: Vec<Vec<u8>> = (0..1000).map(|i| vec![i as u8; (i % 97) + 1]).collect();
+            let want = MerkleTree::from_leaves(leaves.iter().map(|l| l.as_slice())).unwrap();
+            assert_eq!(tree_of_leaves(&leaves).unwrap().root(), want.root());
+        });
+    }
+}
+
+/// The fused in-place update against `update::apply_step`: the same bits, the same refusals.
+#[test]
+fn fused_update_is_apply_step() {
+    let mut rng = Rng(17);
+    for spec in specs() {
+        let rule = spec.rule;
+        for (lr, gs, weight_scale) in [(1e-3f32, 1.0f32, 1.0f32), (0.5, 0.25, 1e30), (-3e38, 1.0, 3e38)] {
+            let n = 1000;
+            let deq: Vec<f32> = (0..n).map(|_| rng.value(5.0)).collect();
+            let values: Vec<f32> = (0..n * (1 + rule.slots()))
+                .map(|i| if i >= 2 * n { rng.value(1.0).abs() } else { rng.value(weight_scale) })
+                .collect();
+            let s = StepScalars {
+                learning_rate: lr.to_bits(),
+                gradient_scale: gs.to_bits(),
+                bias_correction1: if rule.slots() == 2 { 3.0f32 } else { 1.0 }.to_bits(),
+                bias_correction2: if rule.slots() == 2 { 7.0f32 } else { 1.0 }.to_bits(),
+            };
+            let mut reference = StateLeaf { n, values: values.clone() };
+            let want = apply_step(&rule, &s, &mut reference, &deq);
+            let mut fused = values.clone();
+            let mut parts: Vec<&mut [f32]> = fused.chunks_mut(n).collect();
+            let got = apply_in_place(&rule, &s, &mut parts, &deq);
+            assert_eq!(got, want, "{rule:?} lr {lr}");
+            if want.is_ok() {
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&fused), bits(&reference.values), "{rule:?} lr {lr}");
+            }
+        }
+    }
+    let sgd = UpdateRule::Sgd { weight_decay: 0 };
+    let bad = StepScalars { learning_rate: f32::NAN.to_bits(), gradient_scale: 1.0f32.to_bits(), bias_correction1: 1.0f32.to_bits(), bias_correction2: 1.0f32.to_bits() };
+    let mut w = vec![1.0f32; 4];
+    assert_eq!(apply_in_place(&sgd, &bad, &mut [&mut w], &[0.0; 4]), apply_step(&sgd, &bad, &mut StateLeaf { n: 4, values: vec![1.0; 4] }, &[0.0; 4]));
+    assert!(apply_in_place(&sgd, &bad, &mut [&mut w], &[0.0; 3]).is_err(), "wrong shape");
+}
+
+/// The copy-free state leaf hash against `leaf_hash(leaf_bytes(..))`, and the same refusal.
+#[test]
+fn state_leaf_hash_is_the_references() {
+    let mut rng = Rng(23);
+    for (params, leaf) in [(10_000u64, 4096u32), (5000, 1024), (3, 4096)] {
+        let mut s = specs()[0];
+        s.param_count = params;
+        s.leaf_size = leaf;
+        let p = params as usize;
+        let state: Vec<Vec<f32>> = (0..3).map(|_| (0..p).map(|_| rng.value(2.0)).collect()).collect();
+        let refs: Vec<&[f32]> = state.iter().map(|v| v.as_slice()).collect();
+        for i in 0..s.leaf_count() {
+            let (start, n) = s.leaf_range(i).unwrap();
+            let r = start as usize..start as usize + n;
+            let parts: Vec<&[f32]> = refs.iter().map(|v| &v[r.clone()]).collect();
+            let want = leaf_hash(&leaf_bytes(&s, refs[0], &refs[1..], i).unwrap());
+            assert_eq!(state_leaf_hash(&parts).unwrap(), want, "leaf {i} of {params}");
+        }
+    }
+    let w = [1.0f32, 2.0];
+    let m = [0.0f32, f32::INFINITY];
+    let mut s = specs()[0];
+    s.param_count = 2;
+    assert_eq!(state_leaf_hash(&[&w, &m, &w]).err(), leaf_bytes(&s, &w, &[&m, &w], 0).err());
+}
