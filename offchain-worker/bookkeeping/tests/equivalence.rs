@@ -135,6 +135,9 @@ fn quantize_and_trees_match() {
                 let x: Vec<f32> = (0..n).map(|_| rng.value(3.0)).collect();
                 assert_eq!(quantize(&x, block), quant::quantize(&x, block), "n {n} block {block}");
             }
+            // exact ties of the rounding: halves under a scale of exactly 1.0 (max |x| = 7)
+            let ties: Vec<f32> = (0..40_000).map(|i| (i % 29) as f32 * 0.5 - 7.0).collect();
+            assert_eq!(quantize(&ties, 64), quant::quantize(&ties, 64));
             let mut x: Vec<f32> = (0..100_000).map(|_| rng.value(1.0)).collect();
             x[70_001] = f32::NAN;
             x[40_000] = f32::NEG_INFINITY;
