@@ -113,11 +113,12 @@ async fn miner(
     (tokio::spawn(async move { m.run().await.unwrap() }), rx)
 }
 
-/// The digits task with `steps` steps per round and commit and reveal windows of 8 blocks (8 s: room for
-/// a verifier with ten duties at once on a loaded machine).
+/// The digits task with `steps` steps per round and commit and reveal windows of 12 blocks (12 s: room for
+/// a verifier with ten duties at once while the other verifier processes and the node share two cores;
+/// with 8 blocks an honest verifier once missed a commit window there and was slashed as silent).
 async fn create_task(chain: &ChainClient, alice: &Signer, steps: u32) -> u32 {
     let terms = default_terms(DefaultTask::Digits, None, Some(steps)).unwrap();
-    chain.create_task(alice, &terms.new_task(dev_params(8, &terms.spec), 1_000 * UNIT)).await.unwrap()
+    chain.create_task(alice, &terms.new_task(dev_params(12, &terms.spec), 1_000 * UNIT)).await.unwrap()
 }
 
 /// Every `Slashed` event of `who` in `role` from block 1 to the best block.
