@@ -259,22 +259,6 @@ export async function waitForBlock(api, target, timeoutMs = 60_000) {
  * Waits for the first `section.method` event, in blocks from `fromBlock` on, for which `match(data)` holds
  * (bounded). Returns `{ data, block }`. For what the chain does by itself (pallet-pogo's `on_idle`).
  */
-/**
- * `System::Events` at block `hash`. Right after a runtime upgrade polkadot.js swaps its type registry while
- * queries are in flight, and a query can be decoded with the other runtime's types ("Unable to decode
- * storage system.events"); such a decoding failure is retried a few times before it counts.
- */
-async function eventsAt(api, hash, attempts = 5) {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await (await api.at(hash)).query.system.events();
-    } catch (e) {
-      if (attempt >= attempts || !/decode|createType/i.test(String(e && e.message))) throw e;
-      await sleep(1000);
-    }
-  }
-}
-
 export async function waitForEvent(api, { fromBlock, section, method, match = () => true, timeoutMs = 120_000 }) {
   const deadline = Date.now() + timeoutMs;
   let next = fromBlock;
@@ -282,7 +266,7 @@ export async function waitForEvent(api, { fromBlock, section, method, match = ()
     const best = (await api.rpc.chain.getHeader()).number.toNumber();
     for (; next <= best; next += 1) {
       const hash = await api.rpc.chain.getBlockHash(next);
-      const records = await eventsAt(api, hash);
+      const records = await (await api.at(hash)).query.system.events();
       for (const { event } of records) {
         if (event.section === section && event.method === method && match(event.data)) {
           return { data: event.data, block: next };
