@@ -38,6 +38,9 @@ import {
   tail,
   verdictFixture,
   waitForEvent,
+  readAt,
+  entriesAt,
+  eventsAt,
   waitForNode,
 } from './lib.js';
 
@@ -420,6 +423,15 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     // The same assignment in storage.
     const stored = (await api.query.pogo.submissions(id)).unwrap().assigned.map((a) => a.who.toHex());
     assert.deepEqual(stored, assigned);
+    // The upgrade-proof readers (raw storage, the block's own metadata) agree with polkadot.js's api.at.
+    const hash = (await api.rpc.chain.getBlockHash(found.block)).toHex();
+    const at = await api.at(hash);
+    assert.equal((await readAt(api, hash, 'pogo', 'submissions', id)).toHex(), (await at.query.pogo.submissions(id)).unwrap().toHex());
+    assert.equal(await readAt(api, hash, 'pogo', 'submissions', 2 ** 32), null, 'nothing stored reads as null');
+    const bonds = await entriesAt(api, hash, 'pogo', 'verifierBonds');
+    assert.deepEqual(bonds.map(([k, v]) => [k, v.toHex()]).sort(),
+      (await at.query.pogo.verifierBonds.entries()).map(([k, v]) => [k.toHex(), v.unwrap().toHex()]).sort());
+    assert.equal((await eventsAt(api, found.block)).toHex(), (await at.query.system.events()).toHex());
     assert.equal(assigned.length, 3);
     s.assigned = assigned.map((h) => {
       const pair = s.byHex.get(h);

@@ -11,6 +11,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { Metadata, TypeRegistry, expandMetadata } from '@polkadot/types';
+import { compactStripLength, u8aToHex } from '@polkadot/util';
+
 /** Smallest balance unit per POGO (12 decimals). */
 export const UNIT = 10n ** 12n;
 
@@ -255,6 +258,88 @@ export async function waitForBlock(api, target, timeoutMs = 60_000) {
   }
 }
 
+/** A JSON-RPC call through `api`'s connection, answered as plain JSON (no polkadot.js decoding). */
+function rawRpc(api, method, params) {
+  // polkadot.js keeps the provider on its RPC core; ApiPromise has no public getter for it.
+  return api._rpcCore.provider.send(method, params);
+}
+
+/**
+ * polkadot.js types for the runtime in the state of block `hash`, built here from that block's metadata
+ * (one registry per spec_version, cached on `api`): `{ registry, query }`, `query` being the storage
+ * entries of `expandMetadata`. polkadot.js's own `api.at(hash)` picks and caches a registry by itself
+ * and was seen decoding the blocks around a runtime upgrade with the wrong one; reads through these
+ * helpers fetch raw bytes and decode them with the registry chosen here.
+ */
+export async function typesAt(api, hash) {
+  const version = await api.rpc.state.getRuntimeVersion(hash);
+  const spec = `${version.specName}/${version.specVersion}`;
+  const cache = (api._pogoTypes ??= new Map());
+  if (!cache.has(spec)) {
+    const registry = new TypeRegistry();
+    const metadata = new Metadata(registry, await rawRpc(api, 'state_getMetadata', [hash]));
+    registry.setMetadata(metadata);
+    // Addresses print as `api`'s do (the chain's SS58 prefix).
+    const properties = api.registry.getChainProperties();
+    if (properties) registry.setChainProperties(properties);
+    cache.set(spec, { registry, query: expandMetadata(registry, metadata).query });
+  }
+  return cache.get(spec);
+}
+
+/** The hex storage key of a decorated entry for `args` (its prefix alone with `prefix`). */
+function keyOf(entry, args, prefix = false) {
+  const raw = prefix ? entry.keyPrefix() : compactStripLength(entry(...args))[1];
+  return u8aToHex(raw instanceof Uint8Array ? raw : raw.toU8a(true));
+}
+
+function valueType(registry, entry) {
+  const { type } = entry.meta;
+  return registry.createLookupType(type.isPlain ? type.asPlain : type.asMap.value);
+}
+
+/**
+ * Storage item `pallet.item` (camelCase, as in `api.query`) at block `hash`, with `keys` for a map:
+ * the decoded value, or `null` when nothing is stored there.
+ */
+export async function readAt(api, hash, pallet, item, ...keys) {
+  const { registry, query } = await typesAt(api, hash);
+  const entry = query[pallet][item];
+  const raw = await rawRpc(api, 'state_getStorage', [keyOf(entry, keys), hash]);
+  return raw ? registry.createType(valueType(registry, entry), raw) : null;
+}
+
+/** Every entry of map `pallet.item` at block `hash`: `[hex storage key, decoded value]`, in key order. */
+export async function entriesAt(api, hash, pallet, item) {
+  const { registry, query } = await typesAt(api, hash);
+  const entry = query[pallet][item];
+  const prefix = keyOf(entry, [], true);
+  const type = valueType(registry, entry);
+  const out = [];
+  for (let after = null; ;) {
+    const keys = await rawRpc(api, 'state_getKeysPaged', [prefix, 256, after, hash]);
+    if (keys.length === 0) return out;
+    const values = await rawRpc(api, 'state_queryStorageAt', [keys, hash]);
+    const byKey = new Map(values[0].changes);
+    for (const key of keys) out.push([key, registry.createType(type, byKey.get(key))]);
+    after = keys[keys.length - 1];
+  }
+}
+
+/**
+ * The events of block `number`, decoded with the metadata of the runtime that executed the block: the
+ * code in its parent's state. Right after a runtime upgrade that is not the runtime of the block's own
+ * state (a parachain stores the new code during the block that enacts it).
+ */
+export async function eventsAt(api, number) {
+  const hash = (await api.rpc.chain.getBlockHash(number)).toHex();
+  const executedBy = number === 0 ? hash : (await api.rpc.chain.getHeader(hash)).parentHash.toHex();
+  const { registry, query } = await typesAt(api, executedBy);
+  const entry = query.system.events;
+  const raw = await rawRpc(api, 'state_getStorage', [keyOf(entry, []), hash]);
+  return raw ? registry.createType(valueType(registry, entry), raw) : [];
+}
+
 /**
  * Waits for the first `section.method` event, in blocks from `fromBlock` on, for which `match(data)` holds
  * (bounded). Returns `{ data, block }`. For what the chain does by itself (pallet-pogo's `on_idle`).
@@ -265,9 +350,7 @@ export async function waitForEvent(api, { fromBlock, section, method, match = ()
   for (;;) {
     const best = (await api.rpc.chain.getHeader()).number.toNumber();
     for (; next <= best; next += 1) {
-      const hash = await api.rpc.chain.getBlockHash(next);
-      const records = await (await api.at(hash)).query.system.events();
-      for (const { event } of records) {
+      for (const { event } of await eventsAt(api, next)) {
         if (event.section === section && event.method === method && match(event.data)) {
           return { data: event.data, block: next };
         }

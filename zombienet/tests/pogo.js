@@ -140,7 +140,6 @@ const STEPS = {
     const ws2 = wsOf(networkInfo, 'collator-2');
     const api = await connect(ws1);
     try {
-      const { waitForBlock } = await lib();
       const head = (await api.rpc.chain.getHeader()).number.toNumber();
       await waitForBlock(api, head + 1, 120_000);
       for (const [who, role] of [['Bob', 'miner'], ['Ferdie', 'miner'], ['Charlie', 'verifier'], ['Dave', 'verifier'], ['Eve', 'verifier']]) {
@@ -199,7 +198,7 @@ const STEPS = {
     const api = await connect(wsOf(networkInfo, 'collator-1'));
     const relay = await connect(wsOf(networkInfo, 'alice'));
     try {
-      const { waitForEvent } = await lib();
+      const { waitForEvent, eventsAt } = await lib();
       const id = state.honestSubmission;
       const fixed = await waitForEvent(api, {
         fromBlock: state.honestSubmittedAt, section: 'pogo', method: 'ChallengeFixed',
@@ -228,8 +227,7 @@ const STEPS = {
       // Every drawn verifier committed and revealed (eve through the collator that was restarted).
       const revealed = new Set();
       for (let n = fixed.block; n <= accepted.block; n += 1) {
-        const events = await (await api.at(await api.rpc.chain.getBlockHash(n))).query.system.events();
-        for (const { event } of events) {
+        for (const { event } of await eventsAt(api, n)) {
           if (event.section === 'pogo' && event.method === 'VerdictRevealed' && event.data.submission.toNumber() === id) {
             revealed.add(event.data.verifier.toString());
           }
@@ -312,7 +310,7 @@ const STEPS = {
     if (!wasmPath || !fs.existsSync(wasmPath)) throw new Error(`no upgrade wasm at ${wasmPath}`);
     const api = await connect(wsOf(networkInfo, 'collator-1'));
     try {
-      const { waitForEvent, send } = await lib();
+      const { waitForEvent, waitForBlock, send, readAt, entriesAt } = await lib();
       // The first run (`--rounds 1`) stops by itself once its round is final: then its store and its DA
       // port are free for the next run.
       const name = `miner-bob-task${state.honestTask}`;
@@ -336,31 +334,30 @@ const STEPS = {
       log(`submission ${id} pending; code of ${code.length} bytes stored in block ${stored.block}`);
       const applied = await waitForEvent(api, { fromBlock: stored.block, section: 'parachainSystem', method: 'ValidationFunctionApplied', timeoutMs: 600_000 });
       // The last block of the old runtime against the first of the new one.
-      const { waitForBlock } = await lib();
       await waitForBlock(api, applied.block + 1, 120_000);
       const firstNew = await api.rpc.chain.getBlockHash(applied.block + 1);
-      const oldAt = await api.at(await api.rpc.chain.getBlockHash(applied.block));
-      const newAt = await api.at(firstNew);
+      const lastOld = (await api.rpc.chain.getBlockHash(applied.block)).toHex();
       const version = await api.rpc.state.getRuntimeVersion(firstNew);
       if (version.specVersion.toNumber() !== specBefore + 1) throw new Error(`spec_version ${version.specVersion} after the upgrade, was ${specBefore}`);
       // What an upgrade must not touch. Assignment moves stake between `held` and `at_risk` and the round's
-      // phase moves on by itself, so those are left out; the rest is compared byte for byte.
+      // phase moves on by itself, so those are left out; the rest is compared byte for byte. Read as raw
+      // storage and decoded with each block's own metadata (`readAt`, `entriesAt`), not `api.at`.
       const snapshot = async (at) => {
-        const pending = await at.query.pogo.submissions(id);
-        if (pending.isNone) throw new Error(`submission ${id} is not pending at the upgrade`);
-        const s = pending.unwrap();
+        const pending = await readAt(api, at, 'pogo', 'submissions', id);
+        if (!pending) throw new Error(`submission ${id} is not pending at the upgrade`);
+        const s = pending;
         const bonds = {};
-        for (const [kind, map] of [['miner', at.query.pogo.minerBonds], ['verifier', at.query.pogo.verifierBonds]]) {
-          for (const [k, v] of await map.entries()) bonds[`${kind} ${k.args[0]}`] = v.unwrap().held.toString();
+        for (const kind of ['minerBonds', 'verifierBonds']) {
+          for (const [key, v] of await entriesAt(api, at, 'pogo', kind)) bonds[`${kind} ${key}`] = v.held.toString();
         }
         return {
-          tasks: Object.fromEntries((await at.query.pogo.tasks.entries()).map(([k, v]) => [k.args[0].toString(), v.toHex()])),
+          tasks: Object.fromEntries((await entriesAt(api, at, 'pogo', 'tasks')).map(([key, v]) => [key, v.toHex()])),
           bonds,
           submission: [s.task, s.miner, s.round, s.commitment, s.locator, s.bond, s.escrow, s.relayEpoch].map((c) => c.toHex()),
         };
       };
-      const before = await snapshot(oldAt);
-      const after = await snapshot(newAt);
+      const before = await snapshot(lastOld);
+      const after = await snapshot(firstNew.toHex());
       for (const key of ['tasks', 'bonds', 'submission']) {
         if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
           throw new Error(`${key} changed across the upgrade:\n${JSON.stringify(before[key])}\n${JSON.stringify(after[key])}`);

@@ -184,8 +184,7 @@ impl Verifier {
                 Some(t) => vec![t],
                 None => self.chain.task_ids().await?,
             };
-            // Every duty of every task, reveals first: a reveal is one transaction against a deadline,
-            // a check may take the rest of a commit window.
+            // Every duty of every task, most urgent first (`urgency`).
             let mut duties: Vec<(Arc<ChainTask>, Arc<LocalTask>, ChainSubmission)> = Vec::new();
             let mut watched: Vec<(Arc<ChainTask>, Arc<LocalTask>, Vec<ChainSubmission>)> = Vec::new();
             for id in ids {
@@ -215,7 +214,7 @@ impl Verifier {
                     watched.push((task, local, accepted));
                 }
             }
-            duties.sort_by_key(|(_, _, s)| !matches!(s.phase, Phase::Revealing(_)));
+            duties.sort_by_key(|(_, _, s)| urgency(&s.phase));
             for (task, local, submission) in &duties {
                 self.duty(task, local, submission).await?;
             }
@@ -474,4 +473,45 @@ pub fn describe(report: &Report) -> String {
         ));
     }
     parts.join("; ")
+}
+
+/// The order of one pass over the duties: reveals first, each one transaction against its deadline, the
+/// earliest deadline first; then commits by the end of their commit window, earliest first, since a
+/// check may take much of a window and a verifier holding many duties must not spend the window of a
+/// closing one on a later one; then everything else (nothing to do there this pass).
+fn urgency(phase: &Phase<u32>) -> (u8, u32) {
+    match phase {
+        Phase::Revealing(end) => (0, *end),
+        Phase::Committing(end) => (1, *end),
+        Phase::AwaitingChallenge | Phase::Accepted(_) | Phase::Voided => (2, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duties_are_taken_by_deadline_reveals_first() {
+        let mut phases = vec![
+            Phase::Committing(40),
+            Phase::Accepted(10),
+            Phase::Committing(12),
+            Phase::Revealing(50),
+            Phase::AwaitingChallenge,
+            Phase::Revealing(20),
+        ];
+        phases.sort_by_key(urgency);
+        assert_eq!(
+            phases,
+            vec![
+                Phase::Revealing(20),
+                Phase::Revealing(50),
+                Phase::Committing(12),
+                Phase::Committing(40),
+                Phase::Accepted(10),
+                Phase::AwaitingChallenge,
+            ]
+        );
+    }
 }
