@@ -140,6 +140,7 @@ const STEPS = {
     const ws2 = wsOf(networkInfo, 'collator-2');
     const api = await connect(ws1);
     try {
+      const { waitForBlock } = await lib();
       const head = (await api.rpc.chain.getHeader()).number.toNumber();
       await waitForBlock(api, head + 1, 120_000);
       for (const [who, role] of [['Bob', 'miner'], ['Ferdie', 'miner'], ['Charlie', 'verifier'], ['Dave', 'verifier'], ['Eve', 'verifier']]) {

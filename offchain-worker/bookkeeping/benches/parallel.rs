@@ -11,14 +11,23 @@
 //! | exact AdamW update (the fused in-place pass, bit for bit `apply_step`) | the same AdamW as a plain f32 loop, all cores | ≥ 50 % |
 //!
 //! One run prints a table and one `summary:` line per ratio (name, value, unit, goal, met / not met) that a
-//! script can read. `POGO_BENCH_PARAMS=N` sets the parameter count (e.g. 100000000 for the ≥ 100 M
-//! configuration). Under `cargo test` (criterion's test mode) it runs once on 100 k parameters.
+//! script can read. It also prints `summary:` info lines, with goal `-` and status `info`, for the absolute
+//! throughputs the cost model of `pogo-cost` needs (docs/cost-analysis.md): the run's parameter count and
+//! thread count, state-root and gradient-root hashing (bytes/s), raw BLAKE3 `update_rayon` (bytes/s),
+//! quantize + pack, dequantize, the exact AdamW update (params/s, all cores) and the protocol's clipping norm
+//! (`update::gradient_scale`, a sequential f64 sum in flattening order, params/s on one core) and Merkle node
+//! hashes (`merkle::node_hash`, 64 bytes each, a chain on one core, hashes/s).
+//! `POGO_BENCH_PARAMS=N` sets the parameter count (e.g. 100000000 for the ≥ 100 M configuration). Under
+//! `cargo test` (criterion's test mode) it runs once on 100 k parameters.
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pogo_bookkeeping::{quantize, tree_of_leaves, ParallelRound};
 use pogo_primitives::{
     spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
+    merkle::node_hash,
+    quant::dequantize,
     state::leaf_bytes,
+    update::gradient_scale,
 };
 use std::{hint::black_box, time::Instant};
 
@@ -113,6 +122,10 @@ fn benches(c: &mut Criterion) {
     let (mut w2, mut m2, mut v2) = (weights.clone(), vec![0.0f32; p], vec![1e-8f32; p]);
     let t_plain = median(reps, || plain_adamw(&mut w2, &mut m2, &mut v2, &g));
     let t_exact = median(reps, || round.apply(&scalars, &g).unwrap());
+    let t_dequant = median(reps, || dequantize_leaves(&gradient_leaves, p));
+    let t_norm = median(reps, || gradient_scale(1.0, black_box(&g).iter().copied()));
+    let node_hashes = 1_000_000usize;
+    let t_nodes = median(reps, || (0..node_hashes).fold([0u8; 32], |acc, _| node_hash(black_box(&acc), &acc)));
     let gb = |bytes: usize, t: f64| bytes as f64 / t / 1e9;
     println!("\nbookkeeping, {params} parameters, AdamW, {} threads", rayon::current_num_threads());
     println!("{:<50} {:>10} {:>12}", "", "time (ms)", "GB/s");
@@ -125,6 +138,8 @@ fn benches(c: &mut Criterion) {
         ("quantize+pack (parallel)", p * 4, t_quant),
         ("plain f32 AdamW (parallel)", p * 16, t_plain),
         ("exact AdamW, fused in place (parallel)", p * 16, t_exact),
+        ("dequantize, per leaf (parallel)", p * 4, t_dequant),
+        ("clipping norm, f64 in flattening order (1 core)", p * 4, t_norm),
     ] {
         println!("{name:<50} {:>10.2} {:>12.2}", t * 1e3, gb(bytes, t));
     }
@@ -136,6 +151,32 @@ fn benches(c: &mut Criterion) {
     ] {
         println!("summary: {name} {ratio:.3} ratio >={goal} {}", if ratio >= goal { "met" } else { "not-met" });
     }
+    // The absolute throughputs, for the cost model (pogo-cost): goal `-`, status `info`.
+    let per_s = |amount: usize, t: f64| amount as f64 / t;
+    for (name, value, unit) in [
+        ("bench_params", p as f64, "params"),
+        ("bench_threads", rayon::current_num_threads() as f64, "threads"),
+        ("state_root_throughput", per_s(state_bytes.len(), t_state), "bytes/s"),
+        ("gradient_root_throughput", per_s(gradient_bytes.len(), t_grad), "bytes/s"),
+        ("blake3_throughput", per_s(state_bytes.len(), t_raw_state), "bytes/s"),
+        ("quantize_throughput", per_s(p, t_quant), "params/s"),
+        ("dequantize_throughput", per_s(p, t_dequant), "params/s"),
+        ("exact_adamw_throughput", per_s(p, t_exact), "params/s"),
+        ("clipping_norm_throughput", per_s(p, t_norm), "params/s"),
+        ("merkle_node_hash_throughput", per_s(node_hashes, t_nodes), "hashes/s"),
+    ] {
+        println!("summary: {name} {value:.4e} {unit} - info");
+    }
+}
+
+/// Every gradient leaf dequantized on the rayon pool, as a verifier's replay does before the update.
+fn dequantize_leaves(leaves: &[Vec<u8>], params: usize) -> usize {
+    use rayon::prelude::*;
+    leaves
+        .par_iter()
+        .enumerate()
+        .map(|(i, leaf)| dequantize(leaf, 4096.min(params - i * 4096), 64).unwrap().len())
+        .sum()
 }
 
 criterion_group!(parallel_benches, benches);

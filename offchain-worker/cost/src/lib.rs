@@ -1,0 +1,1 @@
+//! pogo-cost (being written).

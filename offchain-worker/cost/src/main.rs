@@ -1,0 +1,2 @@
+//! pogo-cost binary (being written).
+fn main() {}
