@@ -11,9 +11,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-import { Metadata, TypeRegistry, expandMetadata } from '@polkadot/types';
-import { compactStripLength, u8aToHex } from '@polkadot/util';
-
 /** Smallest balance unit per POGO (12 decimals). */
 export const UNIT = 10n ** 12n;
 
@@ -266,62 +263,63 @@ function rawRpc(api, method, params) {
 
 /**
  * polkadot.js types for the runtime in the state of block `hash`, built here from that block's metadata
- * (one registry per spec_version, cached on `api`): `{ registry, query }`, `query` being the storage
- * entries of `expandMetadata`. polkadot.js's own `api.at(hash)` picks and caches a registry by itself
- * and was seen decoding the blocks around a runtime upgrade with the wrong one; reads through these
- * helpers fetch raw bytes and decode them with the registry chosen here.
+ * (one registry per spec_version, cached on `api`): `{ registry, metadata }`. polkadot.js's own
+ * `api.at(hash)` picks and caches a registry by itself and was seen decoding the blocks around a runtime
+ * upgrade with the wrong one; reads through these helpers fetch raw bytes and decode them with the
+ * registry chosen here. The classes are `api`'s own (this module imports no polkadot.js package, so the
+ * zombienet runner, which loads polkadot.js as CommonJS, never loads a second copy as ES modules).
  */
 export async function typesAt(api, hash) {
   const version = await api.rpc.state.getRuntimeVersion(hash);
   const spec = `${version.specName}/${version.specVersion}`;
   const cache = (api._pogoTypes ??= new Map());
   if (!cache.has(spec)) {
-    const registry = new TypeRegistry();
+    const Registry = api.registry.constructor;
+    const Metadata = api.runtimeMetadata.constructor;
+    const registry = new Registry();
     const metadata = new Metadata(registry, await rawRpc(api, 'state_getMetadata', [hash]));
     registry.setMetadata(metadata);
     // Addresses print as `api`'s do (the chain's SS58 prefix).
     const properties = api.registry.getChainProperties();
     if (properties) registry.setChainProperties(properties);
-    cache.set(spec, { registry, query: expandMetadata(registry, metadata).query });
+    cache.set(spec, { registry, metadata });
   }
   return cache.get(spec);
 }
 
-/** The hex storage key of a decorated entry for `args` (its prefix alone with `prefix`). */
-function keyOf(entry, args, prefix = false) {
-  const raw = prefix ? entry.keyPrefix() : compactStripLength(entry(...args))[1];
-  return u8aToHex(raw instanceof Uint8Array ? raw : raw.toU8a(true));
-}
-
-function valueType(registry, entry) {
-  const { type } = entry.meta;
-  return registry.createLookupType(type.isPlain ? type.asPlain : type.asMap.value);
+/** The decoded-value type of storage item `pallet.item` (camelCase, as in `api.query`) in `metadata`. */
+function valueType({ registry, metadata }, pallet, item) {
+  const same = (name, wanted) => name.toString().toLowerCase() === wanted.toLowerCase();
+  const found = metadata.asLatest.pallets.find((p) => same(p.name, pallet));
+  const entry = found?.storage.isSome ? found.storage.unwrap().items.find((i) => same(i.name, item)) : undefined;
+  if (!entry) throw new Error(`no storage item ${pallet}.${item} in the metadata`);
+  return registry.createLookupType(entry.type.isPlain ? entry.type.asPlain : entry.type.asMap.value);
 }
 
 /**
  * Storage item `pallet.item` (camelCase, as in `api.query`) at block `hash`, with `keys` for a map:
- * the decoded value, or `null` when nothing is stored there.
+ * the decoded value, or `null` when nothing is stored there. The storage key is `api`'s (pallet and
+ * item names and hashers do not change across pogo's upgrades); the value is decoded with that block's
+ * metadata.
  */
 export async function readAt(api, hash, pallet, item, ...keys) {
-  const { registry, query } = await typesAt(api, hash);
-  const entry = query[pallet][item];
-  const raw = await rawRpc(api, 'state_getStorage', [keyOf(entry, keys), hash]);
-  return raw ? registry.createType(valueType(registry, entry), raw) : null;
+  const types = await typesAt(api, hash);
+  const raw = await rawRpc(api, 'state_getStorage', [api.query[pallet][item].key(...keys), hash]);
+  return raw ? types.registry.createType(valueType(types, pallet, item), raw) : null;
 }
 
 /** Every entry of map `pallet.item` at block `hash`: `[hex storage key, decoded value]`, in key order. */
 export async function entriesAt(api, hash, pallet, item) {
-  const { registry, query } = await typesAt(api, hash);
-  const entry = query[pallet][item];
-  const prefix = keyOf(entry, [], true);
-  const type = valueType(registry, entry);
+  const types = await typesAt(api, hash);
+  const type = valueType(types, pallet, item);
+  const prefix = api.query[pallet][item].keyPrefix();
   const out = [];
   for (let after = null; ;) {
     const keys = await rawRpc(api, 'state_getKeysPaged', [prefix, 256, after, hash]);
     if (keys.length === 0) return out;
     const values = await rawRpc(api, 'state_queryStorageAt', [keys, hash]);
     const byKey = new Map(values[0].changes);
-    for (const key of keys) out.push([key, registry.createType(type, byKey.get(key))]);
+    for (const key of keys) out.push([key, types.registry.createType(type, byKey.get(key))]);
     after = keys[keys.length - 1];
   }
 }
@@ -334,10 +332,10 @@ export async function entriesAt(api, hash, pallet, item) {
 export async function eventsAt(api, number) {
   const hash = (await api.rpc.chain.getBlockHash(number)).toHex();
   const executedBy = number === 0 ? hash : (await api.rpc.chain.getHeader(hash)).parentHash.toHex();
-  const { registry, query } = await typesAt(api, executedBy);
-  const entry = query.system.events;
-  const raw = await rawRpc(api, 'state_getStorage', [keyOf(entry, []), hash]);
-  return raw ? registry.createType(valueType(registry, entry), raw) : [];
+  const types = await typesAt(api, executedBy);
+  const raw = await rawRpc(api, 'state_getStorage', [api.query.system.events.key(), hash]);
+  // Nothing stored (the genesis block) decodes as an empty list.
+  return types.registry.createType(valueType(types, 'system', 'events'), raw ?? undefined);
 }
 
 /**
