@@ -221,7 +221,7 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
     note(`bonded: Bob ${minerBond / UNIT} UNIT as miner; ${verifiers.length} verifiers ${verifierBond / UNIT} UNIT each`);
   });
 
-  test('createTask with zero verifiers fails with InvalidTaskParams, an invalid spec with SpecRoundShapeInvalid', async () => {
+  test('createTask with zero verifiers fails with InvalidTaskParams, an invalid spec with SpecRoundShapeInvalid, sampled replay without leaves with NoLeavesForSampledReplay', async () => {
     const { api, alice, fx } = s;
     const watch = async (at) => ({
       next: await at.query.pogo.nextTaskId(),
@@ -239,6 +239,13 @@ describe('pogo-node end to end (polkadot.js, no custom types)', { concurrency: f
       tx: api.tx.pogo.createTask({ ...spec, checkpointInterval: 0 }, fx.model, taskParams(), fx.initialRoot, dataset(), 100n * UNIT),
       signer: alice,
       error: 'SpecRoundShapeInvalid',
+      watch,
+    });
+    // Sampled replay (protocol section 11b) replays the sampled leaves: none is refused.
+    await expectRejected({
+      tx: api.tx.pogo.createTask(fx.spec, fx.model, taskParams({ verification: 'SampledReplay', samples: { steps: 2, leaves: 0, evalExamples: 8 } }), fx.initialRoot, dataset(), 100n * UNIT),
+      signer: alice,
+      error: 'NoLeavesForSampledReplay',
       watch,
     });
   });
@@ -711,6 +718,7 @@ function taskParams(overrides = {}) {
     minImprovementPpm: 0,
     commitWindow: window,
     revealWindow: window,
+    verification: 'FullReplay',
     ...overrides,
   };
 }

@@ -23,9 +23,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use pogo_bookkeeping::{quantize, tree_of_leaves, ParallelRound};
 use pogo_primitives::{
-    spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
     merkle::node_hash,
     quant::dequantize,
+    spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
     state::leaf_bytes,
     update::gradient_scale,
 };

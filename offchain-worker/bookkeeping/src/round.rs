@@ -6,7 +6,7 @@ use pogo_primitives::{
     quant::{dequantize, quantize},
     round::StepRecord,
     spec::{f, reference_bias_corrections, StepScalars, TrainingSpec, UpdateRule},
-    state::StateError,
+    state::{leaf_bytes, StateError},
     update::{gradient_scale, UpdateError},
     Hash, MerkleTree,
 };
@@ -20,6 +20,7 @@ pub struct ParallelRound {
     weights: Vec<f32>,
     slots: Vec<Vec<f32>>,
     steps_done: u32,
+    keep_checkpoint_leaves: bool,
 }
 
 /// What one step produced: its record (as `RoundBuilder::step` returns it), the gradient leaves and
@@ -34,6 +35,9 @@ pub struct ParallelStep {
     pub gradient_tree: MerkleTree,
     /// The state tree after the step, at a checkpoint (root = `record.checkpoint_root`).
     pub checkpoint: Option<MerkleTree>,
+    /// The state leaves of that checkpoint, in leaf order, when the round keeps them
+    /// ([`ParallelRound::keeping_checkpoint_leaves`]).
+    pub checkpoint_leaves: Option<Vec<Vec<u8>>>,
 }
 
 impl ParallelRound {
@@ -45,7 +49,35 @@ impl ParallelRound {
         if weights.len() != p || slots.len() != spec.rule.slots() || slots.iter().any(|s| s.len() != p) {
             return Err(BuildError::State(StateError::WrongStateSize));
         }
-        Ok(Self { spec, first_global_step, weights, slots, steps_done: 0 })
+        Ok(Self { spec, first_global_step, weights, slots, steps_done: 0, keep_checkpoint_leaves: false })
+    }
+
+    /// Makes every checkpoint step also return its state leaves (`ParallelStep::checkpoint_leaves`),
+    /// for a miner that stores them: the tree is then hashed from those bytes, so the state is converted
+    /// once, not once for the root and again for the store.
+    pub fn keeping_checkpoint_leaves(mut self) -> Self {
+        self.keep_checkpoint_leaves = true;
+        self
+    }
+
+    /// Mutable weights (for tests and adversary modes that model a cheating miner).
+    pub fn weights_mut(&mut self) -> &mut [f32] {
+        &mut self.weights
+    }
+
+    /// The task's spec.
+    pub fn spec(&self) -> &TrainingSpec {
+        &self.spec
+    }
+
+    /// The state leaves of the current state (`state::leaf_bytes` of every leaf, in parallel).
+    pub fn state_leaves(&self) -> Result<Vec<Vec<u8>>, BuildError> {
+        let slots: Vec<&[f32]> = self.slots.iter().map(Vec::as_slice).collect();
+        (0..self.spec.leaf_count())
+            .into_par_iter()
+            .map(|i| leaf_bytes(&self.spec, &self.weights, &slots, i))
+            .collect::<Result<Vec<Vec<u8>>, StateError>>()
+            .map_err(BuildError::State)
     }
 
     /// The current weights.
@@ -132,7 +164,14 @@ impl ParallelRound {
         // 4. The gradient tree, and the state tree at a checkpoint.
         let gradient_leaves: Vec<Vec<u8>> = coded.into_iter().map(|(bytes, _)| bytes).collect();
         let gradient_tree = tree_of_leaves(&gradient_leaves).map_err(BuildError::Merkle)?;
-        let checkpoint = if self.spec.is_checkpoint(step) { Some(self.state_tree()?) } else { None };
+        let (checkpoint, checkpoint_leaves) = match (self.spec.is_checkpoint(step), self.keep_checkpoint_leaves) {
+            (false, _) => (None, None),
+            (true, false) => (Some(self.state_tree()?), None),
+            (true, true) => {
+                let leaves = self.state_leaves()?;
+                (Some(tree_of_leaves(&leaves).map_err(BuildError::Merkle)?), Some(leaves))
+            },
+        };
         self.steps_done = step.saturating_add(1);
         let record = StepRecord {
             step,
@@ -141,7 +180,7 @@ impl ParallelRound {
             train_loss: train_loss.to_bits(),
             checkpoint_root: checkpoint.as_ref().map(MerkleTree::root),
         };
-        Ok(ParallelStep { record, gradient_leaves, gradient_tree, checkpoint })
+        Ok(ParallelStep { record, gradient_leaves, gradient_tree, checkpoint, checkpoint_leaves })
     }
 }
 

@@ -85,6 +85,11 @@ fn rounds_are_byte_identical_to_the_round_builder() {
             let slots = vec![vec![0.0f32; p]; spec.rule.slots()];
             let mut reference = RoundBuilder::new(spec, weights.clone(), slots.clone(), 5).unwrap();
             let mut parallel = ParallelRound::new(spec, weights, slots, 5).unwrap();
+            // Half the runs keep the checkpoint leaves (the miner's way): the same roots either way.
+            let keep = threads % 2 == 0;
+            if keep {
+                parallel = parallel.keeping_checkpoint_leaves();
+            }
             pool(threads).install(|| {
                 assert_eq!(parallel.state_tree().unwrap().root(), reference.base_root(), "base root");
                 for step in 0..spec.steps_per_round {
@@ -102,6 +107,11 @@ fn rounds_are_byte_identical_to_the_round_builder() {
                     }
                     assert_eq!(got.gradient_tree.root(), want.gradient_root, "{at}: gradient tree");
                     assert_eq!(got.checkpoint.as_ref().map(MerkleTree::root), want.checkpoint_root, "{at}: checkpoint");
+                    let want_leaves = want.checkpoint_root.and_then(|_| reference.checkpoint_leaves(Some(step))).map(|(l, _)| l.to_vec());
+                    assert_eq!(got.checkpoint_leaves, if keep { want_leaves.clone() } else { None }, "{at}: checkpoint leaves");
+                    if let Some(leaves) = want_leaves {
+                        assert_eq!(parallel.state_leaves().unwrap(), leaves, "{at}: state leaves");
+                    }
                 }
             });
         }

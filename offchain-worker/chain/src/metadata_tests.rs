@@ -72,6 +72,7 @@ fn sample_params() -> TaskParams<u128, u32> {
         min_improvement_ppm: 0,
         commit_window: 10,
         reveal_window: 10,
+        verification: pogo_primitives::views::VerificationMode::FullReplay,
     }
 }
 

@@ -76,6 +76,7 @@ fn params(window: u32) -> ChainTaskParams {
         min_improvement_ppm: 0,
         commit_window: window,
         reveal_window: window,
+        verification: pogo_primitives::views::VerificationMode::FullReplay,
     }
 }
 

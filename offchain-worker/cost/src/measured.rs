@@ -22,7 +22,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum MeasuredError {
     /// A `summary:` line without exactly five fields after the prefix.
-    #[error("line {line}: a summary line needs 5 fields after `summary:` (NAME VALUE UNIT GOAL STATUS), found {found}")]
+    #[error(
+        "line {line}: a summary line needs 5 fields after `summary:` (NAME VALUE UNIT GOAL STATUS), found {found}"
+    )]
     FieldCount {
         /// The line.
         line: usize,
@@ -48,7 +50,9 @@ pub enum MeasuredError {
         status: String,
     },
     /// An `info` line with a goal, or a goal line without one.
-    #[error("line {line}: status `{status}` does not go with goal `{goal}` (info lines have goal `-`, the others a goal)")]
+    #[error(
+        "line {line}: status `{status}` does not go with goal `{goal}` (info lines have goal `-`, the others a goal)"
+    )]
     GoalMismatch {
         /// The line.
         line: usize,
@@ -205,11 +209,7 @@ impl MeasuredFile {
             summaries.push(summary);
         }
         let get = |key: &'static str| -> Result<String, MeasuredError> {
-            headers
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.clone())
-                .ok_or(MeasuredError::MissingHeader { key })
+            headers.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).ok_or(MeasuredError::MissingHeader { key })
         };
         let cores_text = get("cores")?;
         let cores = match cores_text.parse::<u32>() {

@@ -27,6 +27,18 @@ pub enum SizeError {
         /// The protocol's reason.
         error: SpecError,
     },
+    /// Not even a one-step segment's fraud proof fits the runtime's bound.
+    #[error(
+        "no checkpoint interval keeps the fraud proof of {params} parameters, {steps} steps within {max_len} bytes"
+    )]
+    NoCheckpointInterval {
+        /// Parameters.
+        params: u64,
+        /// Steps per round.
+        steps: u32,
+        /// `MaxFraudProofLen`.
+        max_len: u64,
+    },
     /// A leaf length did not fit the protocol's arithmetic.
     #[error("leaf {index} has no length (past the end or overflowing)")]
     NoLeaf {
@@ -39,7 +51,12 @@ pub enum SizeError {
 /// `leaf_size`, the default codec block, `steps` per round and a checkpoint every `checkpoint_interval`.
 /// The hyper-parameters (GPT-3's AdamW: β1 0.9, β2 0.95, ε 1e-8, weight decay 0.1) and the data fields
 /// do not change any size; they only make the spec valid.
-pub fn adamw_spec(params: u64, leaf_size: u32, steps: u32, checkpoint_interval: u32) -> Result<TrainingSpec, SizeError> {
+pub fn adamw_spec(
+    params: u64,
+    leaf_size: u32,
+    steps: u32,
+    checkpoint_interval: u32,
+) -> Result<TrainingSpec, SizeError> {
     let spec = TrainingSpec {
         model: [0; 32],
         param_count: params,
@@ -79,7 +96,8 @@ pub fn tree_depth(leaves: u64) -> u32 {
 /// with `tree_depth(leaves)` siblings, encoded.
 pub fn proof_bytes(leaves: u64) -> u64 {
     let depth = usize::try_from(tree_depth(leaves)).unwrap_or(usize::MAX);
-    let proof = MerkleProof { leaf_index: leaves.saturating_sub(1), leaf_count: leaves, siblings: vec![[0u8; 32]; depth] };
+    let proof =
+        MerkleProof { leaf_index: leaves.saturating_sub(1), leaf_count: leaves, siblings: vec![[0u8; 32]; depth] };
     proof.encoded_size() as u64
 }
 
@@ -181,8 +199,13 @@ impl RoundSizes {
         let records: u64 = (0..t)
             .map(|s| {
                 let checkpoint_root = spec.is_checkpoint(s).then_some([0u8; 32]);
-                let record =
-                    StepRecord { step: s, gradient_root: [0; 32], scalars: StepScalars::default(), train_loss: 0, checkpoint_root };
+                let record = StepRecord {
+                    step: s,
+                    gradient_root: [0; 32],
+                    scalars: StepScalars::default(),
+                    train_loss: 0,
+                    checkpoint_root,
+                };
                 record.encoded_size() as u64
             })
             .sum();
@@ -210,9 +233,18 @@ impl RoundSizes {
 
 /// The checkpoint interval a task would use: the largest the runtime allows, `min(MaxCheckpointInterval,
 /// fraud::max_checkpoint_interval(spec, MaxFraudProofLen), T)` (section 15).
-pub fn checkpoint_interval(params: u64, leaf_size: u32, steps: u32, max_interval: u32, max_fraud_proof_len: u64) -> Result<u32, SizeError> {
+pub fn checkpoint_interval(
+    params: u64,
+    leaf_size: u32,
+    steps: u32,
+    max_interval: u32,
+    max_fraud_proof_len: u64,
+) -> Result<u32, SizeError> {
     let spec = adamw_spec(params, leaf_size, steps, 1)?;
-    Ok(fraud::max_checkpoint_interval(&spec, max_fraud_proof_len).min(max_interval).min(steps))
+    match fraud::max_checkpoint_interval(&spec, max_fraud_proof_len).min(max_interval).min(steps) {
+        0 => Err(SizeError::NoCheckpointInterval { params, steps, max_len: max_fraud_proof_len }),
+        interval => Ok(interval),
+    }
 }
 
 /// SCALE sizes of the arguments of the calls a round makes on chain (section 8 and 12). The signed
@@ -221,6 +253,16 @@ pub fn checkpoint_interval(params: u64, leaf_size: u32, steps: u32, max_interval
 pub struct OnChainSizes {
     /// Pallet index and call index of a `RuntimeCall` (one byte each).
     pub call_index: u64,
+    /// A `TaskId`.
+    pub task: u64,
+    /// A `SubmissionId`.
+    pub submission: u64,
+    /// A `Hash` (verdict commitment, salt).
+    pub hash: u64,
+    /// `Verdict::Positive`.
+    pub verdict_positive: u64,
+    /// The largest `Verdict` (`Verdict::max_encoded_len`).
+    pub verdict_largest: u64,
     /// `submit_round(task, commitment, locator)`.
     pub submit_round: u64,
     /// Of which the `RoundCommitment`.
@@ -238,20 +280,26 @@ pub struct OnChainSizes {
 impl OnChainSizes {
     /// The sizes, with a locator (the miner's data-availability address) of `locator_bytes` bytes.
     pub fn new(locator_bytes: usize) -> Self {
-        let task: TaskId = 0;
-        let submission: SubmissionId = 0;
-        let hash: Hash = [0; 32];
-        let commitment = RoundCommitment::max_encoded_len() as u64;
+        let task = TaskId::default().encoded_size() as u64;
+        let submission = SubmissionId::default().encoded_size() as u64;
+        let hash = Hash::default().encoded_size() as u64;
+        let verdict_positive = Verdict::Positive.encoded_size() as u64;
+        let verdict_largest = Verdict::max_encoded_len() as u64;
+        let round_commitment = RoundCommitment::max_encoded_len() as u64;
         let locator = vec![0u8; locator_bytes].encoded_size() as u64;
-        let verdict_call = |verdict: usize| (submission.encoded_size() + verdict + hash.encoded_size()) as u64;
         Self {
             call_index: 2,
-            submit_round: task.encoded_size() as u64 + commitment + locator,
-            round_commitment: commitment,
+            task,
+            submission,
+            hash,
+            verdict_positive,
+            verdict_largest,
+            submit_round: task + round_commitment + locator,
+            round_commitment,
             locator,
-            commit_verdict: (submission.encoded_size() + hash.encoded_size()) as u64,
-            reveal_positive: verdict_call(Verdict::Positive.encoded_size()),
-            reveal_largest: verdict_call(Verdict::max_encoded_len()),
+            commit_verdict: submission + hash,
+            reveal_positive: submission + verdict_positive + hash,
+            reveal_largest: submission + verdict_largest + hash,
         }
     }
 
@@ -261,6 +309,7 @@ impl OnChainSizes {
     pub fn per_round(&self, verifiers: u32) -> u64 {
         let v = u64::from(verifiers);
         let each = |args: u64| args.saturating_add(self.call_index);
-        each(self.submit_round).saturating_add(v.saturating_mul(each(self.commit_verdict).saturating_add(each(self.reveal_positive))))
+        each(self.submit_round)
+            .saturating_add(v.saturating_mul(each(self.commit_verdict).saturating_add(each(self.reveal_positive))))
     }
 }

@@ -14,8 +14,15 @@
 //!   16 opened final-state leaves) against what the miner writes to its round store (gradient leaves,
 //!   every checkpoint including the final state, the manifest).
 //!
+//! - **sampled replay** (protocol section 11b): the same round stored, served by a DA server on loopback and
+//!   checked once with `check_sampled` (the verifier's `leaves` sample replayed across all T steps from
+//!   Merkle openings, the sampled steps from their nearest checkpoint, the final state fetched for the
+//!   evaluation): time, fetch time included, and bytes, against full replay's.
+//!
 //! Models: the digits MLP (9,610 parameters, T = 20, batch 32: the task's defaults) and the 10.9 M-parameter
-//! byte GPT of `engine/benches/step.rs` (`GptConfig::BENCH_10M`, batch 8, T = 4 to keep the run short).
+//! byte GPT of `engine/benches/step.rs` (`GptConfig::BENCH_10M`, batch 8, T = `POGO_VERIFY_T`, default 20,
+//! a checkpoint every 5; 4 under `cargo test`). Summary lines (`summary: NAME VALUE UNIT - info`) give both modes' verifier/miner
+//! time ratio and bytes per model.
 //! After criterion's own report, a summary prints the medians, the ratio verifier/miner, the
 //! per-step costs (miner step c, replay step r, recomputed step g, evaluation e, fixed overhead o) and
 //! the smallest T that keeps one verifier at 5 % of the miner's compute for k = 1, 2, 4:
@@ -34,15 +41,20 @@ use pogo_primitives::{
     tolerance::Tolerance,
     RoundCommitment, StepRecord, TrainingSpec, Verdict,
 };
-use pogo_store::{RoundIdentity, RoundManifest};
+use pogo_store::{router, serve, ClientLimits, DaClient, RoundIdentity, RoundManifest, RoundStore, ServerCounters, ServerLimits};
 use pogo_worker::{
     local_task::initial_state,
-    roles::verifier::check::{check_round, CheckPlan, RoundData},
+    roles::verifier::{
+        check::{check_round, CheckPlan, RoundData},
+        sampled_check::{check_sampled, SampledRound},
+    },
 };
 use std::{
     cell::RefCell,
+    sync::Arc,
     time::{Duration, Instant},
 };
+use tokio::net::TcpListener;
 use tch::Device;
 
 /// The protocol's default samples per verifier (docs/protocol.md §17).
@@ -54,6 +66,7 @@ const BUDGET: f64 = 0.05;
 const ROUND_SEED: [u8; 32] = [2; 32];
 
 struct Built {
+    builder: RoundBuilder,
     commitment: RoundCommitment,
     records: Vec<StepRecord>,
     gradients: Vec<Vec<Vec<u8>>>,
@@ -99,7 +112,7 @@ fn built(engine: &Engine<AnyModel>, spec: TrainingSpec, base: &ModelState, eval_
     let identity = RoundIdentity { task: 0, round: 0, miner: [7; 32], first_global_step: 1 };
     let manifest = RoundManifest::new(identity, &spec, &commitment, &records);
     let manifest_bytes = serde_json::to_vec(&manifest).unwrap().len() as u64;
-    Built { commitment, records, gradients, gradient_bytes, base_bytes, checkpoint_bytes, final_leaf_bytes, manifest_bytes }
+    Built { builder, commitment, records, gradients, gradient_bytes, base_bytes, checkpoint_bytes, final_leaf_bytes, manifest_bytes }
 }
 
 fn median(v: &[Duration]) -> f64 {
@@ -189,6 +202,7 @@ fn bench_task(c: &mut Criterion, label: &str, engine: &Engine<AnyModel>, t: u32,
         })
     });
     group.finish();
+    let sampled = sampled_check(engine, spec, &round, &base, &plan, &samples.leaves);
 
     let (m, v) = (median(&miner.borrow()), median(&verifier.borrow()));
     let p = parts.borrow();
@@ -215,6 +229,25 @@ fn bench_task(c: &mut Criterion, label: &str, engine: &Engine<AnyModel>, t: u32,
     line(&mut out, format!("ratio verifier/miner   {:.3}   (all {DEFAULT_VERIFIERS} verifiers: {:.3}); budget {BUDGET}: {}", v / m, f64::from(DEFAULT_VERIFIERS) * v / m, if v / m <= BUDGET { "within" } else { "OVER" }));
     line(&mut out, format!("bytes: verifier downloads {} (gradients {} + base {}; + manifest {} + {} opened leaves {})", mib(download), mib(round.gradient_bytes), mib(round.base_bytes), round.manifest_bytes, DEFAULT_SAMPLES.leaves, mib(round.final_leaf_bytes)));
     line(&mut out, format!("       miner writes       {} (gradients {} + checkpoints {} + manifest {}); ratio {:.3}", mib(written), mib(round.gradient_bytes), mib(round.checkpoint_bytes), round.manifest_bytes, download as f64 / written as f64));
+    let full_bytes = download + round.manifest_bytes + round.final_leaf_bytes;
+    line(&mut out, format!(
+        "sampled replay (protocol 11b, k_l = {} leaves): verdict {:?}, {:.4} s ({:.4} s leaf replay, {:.4} s fetching over loopback, {:.4} s replay to sampled steps, {:.4} s recompute, {:.4} s eval); ratio verifier/miner {:.3}",
+        sampled.leaves, sampled.verdict, sampled.total, sampled.leaf_time, sampled.fetch, sampled.replay, sampled.recompute, sampled.eval, sampled.total / m
+    ));
+    line(&mut out, format!(
+        "       bytes {} ({} leaf openings, {} of them {}), {:.3} of full replay's {}",
+        mib(sampled.bytes), sampled.openings, sampled.leaves, mib(sampled.leaf_bytes), sampled.bytes as f64 / full_bytes as f64, mib(full_bytes)
+    ));
+    let key = label.replace([' ', '.'], "_");
+    for (name, value, unit) in [
+        ("verifier_miner_time_full", v / m, "ratio"),
+        ("verifier_miner_time_sampled", sampled.total / m, "ratio"),
+        ("verifier_bytes_full", full_bytes as f64, "bytes"),
+        ("verifier_bytes_sampled", sampled.bytes as f64, "bytes"),
+        ("miner_bytes_written", written as f64, "bytes"),
+    ] {
+        SUMMARIES.with(|all| all.borrow_mut().push(format!("summary: {name}_{key} {value:.4e} {unit} - info")));
+    }
     for k in [1u32, 2, 4] {
         let denom = BUDGET * cs - r;
         let need = (f64::from(k) * g + eval + overhead) / denom;
@@ -223,6 +256,68 @@ fn bench_task(c: &mut Criterion, label: &str, engine: &Engine<AnyModel>, t: u32,
         line(&mut out, format!("k = {k}: verifier/miner at T = {t}: {at_t:.3}; for ≤ {BUDGET}: {need}"));
     }
     out
+}
+
+thread_local! {
+    static SUMMARIES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// What one sampled-replay check (protocol section 11b) cost.
+struct SampledCost {
+    verdict: Verdict,
+    leaves: usize,
+    total: f64,
+    leaf_time: f64,
+    fetch: f64,
+    replay: f64,
+    recompute: f64,
+    eval: f64,
+    bytes: u64,
+    openings: u64,
+    leaf_bytes: u64,
+}
+
+/// The round served by a DA server on loopback and checked once in sampled-replay mode.
+fn sampled_check(engine: &Engine<AnyModel>, spec: TrainingSpec, round: &Built, base: &ModelState, plan: &CheckPlan, leaves: &[u64]) -> SampledCost {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(RoundStore::open(dir.path()).unwrap());
+    let identity = RoundIdentity { task: 0, round: 0, miner: [7; 32], first_global_step: 1 };
+    let manifest = RoundManifest::new(identity, &spec, &round.commitment, &round.records);
+    store.put_builder_round(&round.builder, &manifest).unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (_stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(serve(listener, router(store, ServerLimits::default(), Arc::new(ServerCounters::default())), async move {
+            let _ = stopped.await;
+        }));
+        let client = DaClient::new(&url, ClientLimits { timeout: Duration::from_secs(60), max_bytes: 1 << 30 }).unwrap();
+        let input = SampledRound {
+            spec,
+            commitment: &round.commitment,
+            records: &round.records,
+            round_seed: ROUND_SEED,
+            first_global_step: 1,
+            base,
+        };
+        let t0 = Instant::now();
+        let report = check_sampled(engine, &client, input, plan, leaves).await.unwrap();
+        let total = t0.elapsed().as_secs_f64();
+        SampledCost {
+            verdict: report.verdict,
+            leaves: leaves.len(),
+            total,
+            leaf_time: (report.leaves.fetch_time + report.leaves.replay_time).as_secs_f64(),
+            fetch: report.fetch_time.as_secs_f64(),
+            replay: report.replay_time.as_secs_f64(),
+            recompute: report.recompute_time.as_secs_f64(),
+            eval: report.eval_time.as_secs_f64(),
+            bytes: report.bytes,
+            openings: report.leaves.openings,
+            leaf_bytes: report.leaves.bytes,
+        }
+    })
 }
 
 fn benches(c: &mut Criterion) {
@@ -238,8 +333,13 @@ fn benches(c: &mut Criterion) {
     let (m, d, mut s) = tasks::text_task(None, GptConfig::BENCH_10M).expect("Shakespeare data: run scripts/setup.sh");
     s.batch_size = 8;
     let engine = Engine::new(AnyModel::Gpt(m), d, s, Device::Cpu).unwrap();
-    summary += &bench_task(c, "gpt-bytes 10.9M", &engine, 4, Duration::from_millis(10));
+    // T = 20 with a checkpoint every 5 (the task's defaults): long enough that the two modes differ
+    // (4 under `cargo test`, which runs each bench once to keep it working).
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let t: u32 = std::env::var("POGO_VERIFY_T").ok().and_then(|v| v.parse().ok()).unwrap_or(if bench_mode { 20 } else { 4 });
+    summary += &bench_task(c, "gpt-bytes 10.9M", &engine, t, Duration::from_millis(10));
     println!("\n# verifier cost summary (medians)\n{summary}");
+    SUMMARIES.with(|all| all.borrow().iter().for_each(|line| println!("{line}")));
 }
 
 criterion_group!(verify_cost, benches);

@@ -96,6 +96,25 @@ pub struct OutputOpts {
     pub json: bool,
 }
 
+/// How a task's verifiers check its rounds (docs/protocol.md sections 11 and 11b).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verification {
+    /// Every verifier replays every leaf of every step.
+    Full,
+    /// Every verifier replays its sampled leaves across every step and its sampled steps from their
+    /// nearest checkpoint.
+    Sampled,
+}
+
+impl From<Verification> for pogo_primitives::views::VerificationMode {
+    fn from(v: Verification) -> Self {
+        match v {
+            Verification::Full => Self::FullReplay,
+            Verification::Sampled => Self::SampledReplay,
+        }
+    }
+}
+
 /// The default tasks.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DefaultTask {

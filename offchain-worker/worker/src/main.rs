@@ -14,8 +14,8 @@ use pogo_primitives::views::Role;
 #[derive(Parser, Debug)]
 #[command(name = "pogo-worker", version, about, long_about = None)]
 struct Cli {
-    /// libtorch intra-op threads (the pinned compute settings of protocol section 11; default: all
-    /// cores). Miners and verifiers may use different counts: the tolerance rule absorbs the difference.
+    /// libtorch intra-op threads (the pinned compute settings of protocol section 11) and the threads of
+    /// the miner's bookkeeping (pogo-bookkeeping's rayon pool); default: all cores. Miners and verifiers may use different counts: the tolerance rule absorbs the difference.
     #[arg(long, global = true, env = "POGO_TORCH_THREADS")]
     threads: Option<usize>,
     #[command(subcommand)]
@@ -58,6 +58,9 @@ enum Command {
         /// Steps per round (default: the task's).
         #[arg(long)]
         steps_per_round: Option<u32>,
+        /// How verifiers check the task's rounds: full replay, or sampled replay (protocol section 11b).
+        #[arg(long, value_enum, default_value_t = cli::Verification::Full)]
+        verification: cli::Verification,
         /// Directory of the data sets.
         #[arg(long, env = "POGO_DATA_DIR")]
         data_dir: Option<std::path::PathBuf>,
@@ -89,14 +92,14 @@ async fn run(cli: Cli) -> Result<(), mine::CommandError> {
         Command::Serve(args) => mine::serve(args).await,
         Command::FetchModel(args) => fetch_model::fetch_model(args).await,
         Command::Inspect { what, output } => inspect::inspect(what, output).await,
-        Command::CreateTask { task, window, escrow, steps_per_round, data_dir, chain, keys } => {
+        Command::CreateTask { task, window, escrow, steps_per_round, verification, data_dir, chain, keys } => {
             let signer = mine::signer(&keys)?;
             let terms = create_task::default_terms(task, data_dir.as_deref(), steps_per_round)
                 .map_err(|e| mine::CommandError::Other(format!("data set: {e}")))?;
             let chain = ChainClient::connect(&chain.ws).await?;
-            let id = chain
-                .create_task(&signer, &terms.new_task(create_task::dev_params(window, &terms.spec), escrow.saturating_mul(create_task::UNIT)))
-                .await?;
+            let mut params = create_task::dev_params(window, &terms.spec);
+            params.verification = verification.into();
+            let id = chain.create_task(&signer, &terms.new_task(params, escrow.saturating_mul(create_task::UNIT))).await?;
             println!("{id}");
             Ok(())
         },
@@ -118,6 +121,10 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let threads = cli.threads.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     let settings = pogo_engine::pin_torch_settings(threads);
+    // The bookkeeping's rayon pool gets the same cores as libtorch (they take turns within a step).
+    if let Err(e) = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global() {
+        tracing::warn!(%e, "rayon thread pool");
+    }
     if !settings.is_pinned() {
         tracing::warn!(?settings, "libtorch refused part of the pinned compute settings");
     }

@@ -11,6 +11,8 @@
 //! Verifiers: for each verifier adversary, a chain of its own where it holds a large stake (so it is
 //! drawn) among six honest verifiers (so the deciding level is honest): it is slashed.
 //!
+//! Sampled replay: a task that asks for it accepts an honest round and slashes a forged final root.
+//!
 //! Watcher: a chain whose only verifiers are lazy colluders accepts a round with a forged final root; an
 //! unbonded watcher replays it in the fraud window, proves the fraud, and the task's root goes back.
 
@@ -20,7 +22,7 @@ mod common;
 
 use common::{connect, start_node, start_verifier, wait_for, Killed};
 use pogo_chain::{AccountId32, ChainClient, Signer};
-use pogo_primitives::views::Role;
+use pogo_primitives::views::{Role, VerificationMode};
 use pogo_store::{ClientLimits, RoundStore};
 use pogo_worker::{
     adversary::{MinerAdversary, VerifierAdversary},
@@ -78,6 +80,19 @@ fn verifier(
     tokio::spawn(async move {
         v.run().await.unwrap();
     })
+}
+
+/// A dev chain of its own in `dir` with `n` honest verifiers (`//Honest{i}`, funded by Alice and bonded
+/// `BOND` each): the node (killed on drop), its RPC URL, a client, Alice and the verifiers.
+async fn chain_with_honest_verifiers(dir: &Path, n: usize) -> (Killed, String, ChainClient, Signer, Vec<Signer>) {
+    let (node, ws) = start_node(dir);
+    let chain = connect(&ws).await;
+    let alice = Signer::from_suri("//Alice").unwrap();
+    let honest: Vec<Signer> = (0..n).map(|i| Signer::from_suri(&format!("//Honest{i}")).unwrap()).collect();
+    for v in &honest {
+        fund_and_bond(&chain, &alice, v, Role::Verifier, BOND).await;
+    }
+    (node, ws, chain, alice, honest)
 }
 
 /// A miner of `task` in this process; its events go to the returned channel.
@@ -153,14 +168,8 @@ async fn cheating_miners_lose_their_bonds() {
     pogo_engine::pin_torch_settings(2);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let (_node, ws) = start_node(dir);
-    let chain = connect(&ws).await;
+    let (_node, ws, chain, alice, honest) = chain_with_honest_verifiers(dir, 7).await;
     let dev = |uri: &str| Signer::from_suri(uri).unwrap();
-    let alice = dev("//Alice");
-    let honest: Vec<Signer> = (0..7).map(|i| dev(&format!("//Honest{i}"))).collect();
-    for v in &honest {
-        fund_and_bond(&chain, &alice, v, Role::Verifier, BOND).await;
-    }
     let honest_miner = dev("//Bob");
     chain.bond(&honest_miner, Role::Miner, BOND).await.unwrap();
     let stale = dev("//StaleBase");
@@ -260,6 +269,52 @@ async fn cheating_miners_lose_their_bonds() {
         assert_eq!(slashes(&chain, &v.account_id(), Role::Verifier).await, 0, "honest verifier {v} slashed");
     }
     drop(running);
+}
+
+/// A task that asks for sampled replay (protocol section 11b): five honest verifiers replay their
+/// sampled leaves across every step instead of the whole round. The honest miner's round is accepted; a
+/// miner that forges its final root (on a task of its own) is caught by the leaf replay, whose fraud proof
+/// or negative verdicts slash it; no honest verifier is slashed. The digits model has 3 leaves and the
+/// dev parameters sample up to 4, so every verifier replays every leaf here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs pogo-node and the data sets; scripts/test.sh runs it in the worker e2e tier"]
+async fn sampled_replay_accepts_an_honest_round_and_slashes_a_forged_one() {
+    pogo_engine::pin_torch_settings(2);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (_node, ws, chain, alice, honest) = chain_with_honest_verifiers(dir, 5).await;
+    let dev = |uri: &str| Signer::from_suri(uri).unwrap();
+    let bob = dev("//Bob");
+    chain.bond(&bob, Role::Miner, BOND).await.unwrap();
+    let forger = dev("//Forger");
+    fund_and_bond(&chain, &alice, &forger, Role::Miner, BOND).await;
+    let terms = default_terms(DefaultTask::Digits, None, Some(6)).unwrap();
+    let mut params = dev_params(12, &terms.spec);
+    params.verification = VerificationMode::SampledReplay;
+    let honest_task = chain.create_task(&alice, &terms.new_task(params.clone(), 1_000 * UNIT)).await.unwrap();
+    let forged_task = chain.create_task(&alice, &terms.new_task(params, 1_000 * UNIT)).await.unwrap();
+    assert_eq!(chain.task(honest_task).await.unwrap().unwrap().params.verification, VerificationMode::SampledReplay);
+    let mut running = Vec::new();
+    for (i, v) in honest.iter().enumerate() {
+        running.push(verifier(connect(&ws).await, v.clone(), dir, &format!("honest{i}"), None, false));
+    }
+    let before = worth(&chain, &forger.account_id(), Role::Miner).await;
+    let (honest_run, _) = miner(&ws, bob, dir, honest_task, 1, None).await;
+    let (forged_run, _) = miner(&ws, forger.clone(), dir, forged_task, 1, Some("forged-final-root".parse().unwrap())).await;
+    let j = tokio::time::timeout(Duration::from_secs(600), honest_run).await.expect("honest miner in time").unwrap();
+    assert_eq!(j.accepted, 1, "the honest round is accepted under sampled replay");
+    let j = tokio::time::timeout(Duration::from_secs(600), forged_run).await.expect("forging miner in time").unwrap();
+    let slashed = slashes(&chain, &forger.account_id(), Role::Miner).await;
+    let after = worth(&chain, &forger.account_id(), Role::Miner).await;
+    eprintln!("sampled replay: forger submitted {}, accepted {}; slashed {slashed}; worth {before} -> {after}", j.submitted, j.accepted);
+    assert_eq!(j.accepted, 0, "the forged round is not accepted");
+    assert!(slashed > 0 && after + slashed <= before, "the forger is slashed");
+    for v in &honest {
+        assert_eq!(slashes(&chain, &v.account_id(), Role::Verifier).await, 0, "honest verifier {v} slashed");
+    }
+    for t in running {
+        t.abort();
+    }
 }
 
 /// A verifier adversary with a large stake (50 times an honest one: drawn at level 0 of a round with

@@ -114,6 +114,7 @@ fn params<T: Config>(verifiers: u32, escalation: u32) -> TaskParamsOf<T> {
         min_improvement_ppm: 0,
         commit_window: T::MinWindow::get(),
         reveal_window: T::MinWindow::get(),
+        verification: pogo_primitives::views::VerificationMode::FullReplay,
     }
 }
 

@@ -47,6 +47,10 @@ impl<T: Config> Pallet<T> {
             params.samples.is_within(spec.steps_per_round, spec.leaf_count(), spec.eval_examples),
             Error::<T>::SampleSizesOutOfRange
         );
+        ensure!(
+            params.verification != VerificationMode::SampledReplay || params.samples.leaves > 0,
+            Error::<T>::NoLeavesForSampledReplay
+        );
         Ok(())
     }
 

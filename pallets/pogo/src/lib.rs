@@ -500,6 +500,9 @@ pub mod pallet {
         FraudWindowClosed,
         /// An arithmetic overflow.
         Overflow,
+        /// The task asks for sampled replay (`VerificationMode::SampledReplay`) with no sampled leaves to
+        /// replay (`samples.leaves = 0`).
+        NoLeavesForSampledReplay,
     }
 
     #[pallet::hooks]

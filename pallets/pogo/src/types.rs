@@ -15,7 +15,7 @@ use scale_info::TypeInfo;
 
 pub use pogo_primitives::views::{
     BondLedger, Phase, Role, SubmissionId, SubmissionView, TaskId, TaskParams, TaskStatus, TaskView, Unbonding,
-    VerifierDuty,
+    VerificationMode, VerifierDuty,
 };
 
 use polkadot_sdk::{frame_support, frame_system};

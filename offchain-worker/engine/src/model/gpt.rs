@@ -27,6 +27,9 @@ impl GptConfig {
     pub const SMALL: GptConfig = GptConfig { context: 64, width: 64, layers: 2, heads: 4 };
     /// The model of the overhead benchmark: context 128, width 384, 6 blocks, 6 heads (10.9 M parameters).
     pub const BENCH_10M: GptConfig = GptConfig { context: 128, width: 384, layers: 6, heads: 6 };
+    /// The ≥ 100 M-parameter model of the scale benchmarks: context 128, width 768, 15 blocks, 12 heads
+    /// (106.8 M parameters, GPT-2 small's width with three more blocks and a byte vocabulary).
+    pub const BENCH_100M: GptConfig = GptConfig { context: 128, width: 768, layers: 15, heads: 12 };
 }
 
 /// The model. Parameter order: `wte [256, d]`, `wpe [context, d]`; per block `i`: `h{i}.ln1.g`,

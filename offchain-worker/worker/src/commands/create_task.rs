@@ -14,7 +14,7 @@ use pogo_engine::{
 use pogo_primitives::{
     seed::SampleSizes,
     tolerance::Tolerance,
-    views::TaskParams,
+    views::{TaskParams, VerificationMode},
     Hash, ModelDescriptor, TrainingSpec,
 };
 use std::path::Path;
@@ -82,7 +82,7 @@ pub fn default_terms(kind: DefaultTask, data_dir: Option<&Path>, steps_per_round
 
 /// Task parameters for a development chain: 3 verifiers (4 more on escalation), each recomputing 2
 /// steps, opening up to 4 state leaves and evaluating up to 64 examples; windows of `window` blocks; a
-/// 50-unit miner bond.
+/// 50-unit miner bond; full replay.
 pub fn dev_params(window: u32, spec: &TrainingSpec) -> TaskParams<u128, u32> {
     let leaves = u32::try_from(spec.leaf_count().min(4)).unwrap_or(4);
     let eval_examples = u32::try_from(spec.eval_examples.min(64)).unwrap_or(64);
@@ -97,5 +97,6 @@ pub fn dev_params(window: u32, spec: &TrainingSpec) -> TaskParams<u128, u32> {
         min_improvement_ppm: 0,
         commit_window: window,
         reveal_window: window,
+        verification: VerificationMode::FullReplay,
     }
 }

@@ -38,6 +38,23 @@ pub struct TaskParams<Balance, BlockNumber> {
     pub commit_window: BlockNumber,
     /// Blocks verifiers have to reveal them.
     pub reveal_window: BlockNumber,
+    /// How a verifier checks the round's state evolution (protocol sections 11 and 11b).
+    pub verification: VerificationMode,
+}
+
+/// How an assigned verifier checks a round's state evolution: every leaf of every step, or its sampled
+/// leaves across every step with its sampled steps replayed from their nearest checkpoint.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen)]
+pub enum VerificationMode {
+    /// Protocol section 11: every verifier replays the whole update chain (`T·N` work and bytes per
+    /// verifier); every accepted state evolution is exact.
+    #[default]
+    FullReplay,
+    /// Protocol section 11b: every verifier replays its `samples.leaves` sampled leaves across all steps
+    /// from Merkle openings and its sampled steps from their nearest checkpoint (cost does not grow with
+    /// `T·N`); a forgery confined to a few leaves is left to watchers and fraud proofs. Needs
+    /// `samples.leaves ≥ 1`.
+    SampledReplay,
 }
 
 /// Whether a task takes submissions.

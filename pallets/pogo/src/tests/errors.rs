@@ -227,6 +227,21 @@ fn sample_sizes_out_of_range_are_refused() {
 }
 
 #[test]
+fn sampled_replay_without_sampled_leaves_is_refused() {
+    test(|| {
+        let mut p = params();
+        p.verification = VerificationMode::SampledReplay;
+        p.samples.leaves = 0;
+        assert_noop!(create_with(OWNER, spec(), p.clone(), 20_000), Error::<Test>::NoLeavesForSampledReplay);
+        // one leaf is enough, and the mode is stored with the task
+        p.samples.leaves = 1;
+        assert_ok!(create_with(OWNER, spec(), p, 20_000));
+        let id = NextTaskId::<Test>::get() - 1;
+        assert_eq!(Tasks::<Test>::get(id).unwrap().params.verification, VerificationMode::SampledReplay);
+    });
+}
+
+#[test]
 fn unknown_task_is_refused_by_every_task_call() {
     test(|| {
         bond_all();

@@ -63,6 +63,7 @@ pub fn params() -> TaskParamsOf<Test> {
         min_improvement_ppm: 0,
         commit_window: 5,
         reveal_window: 5,
+        verification: pogo_primitives::views::VerificationMode::FullReplay,
     }
 }
 

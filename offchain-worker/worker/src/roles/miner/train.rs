@@ -1,15 +1,18 @@
-//! Phase `Train`: the round's steps with the engine (gradients in libtorch, the protocol's 4-bit codec and
-//! exact update in `pogo-primitives`), then everything a verifier or a fraud-proof builder needs written
-//! to the round store — each step's gradient leaves, the base, every checkpoint and the final state, and
-//! the round manifest last (`RoundStore::put_builder_round`) — before the journal names the round. Runs on a blocking thread.
+//! Phase `Train`: the round's steps with the engine (gradients in libtorch) and the protocol's bookkeeping
+//! on every core (`pogo_bookkeeping::ParallelRound`: 4-bit codec, exact update and Merkle roots, byte for
+//! byte `pogo-primitives`' `RoundBuilder`). Everything a verifier or a fraud-proof builder needs goes to
+//! the round store as it is produced — the base, each step's gradient leaves, every checkpoint and the
+//! final state — and the round manifest last, so a manifest on disk always has its data beside it and
+//! nothing of the round is held in memory but the current state. Runs on a blocking thread.
 
 use super::{journal::BuiltRound, MinerEvent};
 use crate::{
     adversary::{FakeGradient, MinerAdversary, Noise},
     local_task::LocalTask,
 };
+use pogo_bookkeeping::ParallelRound;
 use pogo_engine::{EngineError, Gradient, ModelState};
-use pogo_primitives::{builder::RoundBuilder, Hash};
+use pogo_primitives::{builder::BuildError, round::commit, Hash};
 use pogo_store::{RoundIdentity, RoundManifest, RoundStore};
 use std::time::Instant;
 use tokio::sync::mpsc::UnboundedSender;
@@ -93,29 +96,40 @@ pub fn build_round(
     let spec = *engine.spec();
     let store_err = |e: pogo_store::StoreError| TrainError::Store(e.to_string());
     let build_err = |e| TrainError::Engine(EngineError::Build(e));
-    let mut builder =
-        RoundBuilder::new(spec, inputs.base.weights.clone(), inputs.base.slots.clone(), inputs.first_global_step)
-            .map_err(build_err)?;
-    let base_root = builder.base_root();
+    let mut round =
+        ParallelRound::new(spec, inputs.base.weights.clone(), inputs.base.slots.clone(), inputs.first_global_step)
+            .map_err(build_err)?
+            .keeping_checkpoint_leaves();
+    // The base first (every fraud proof of the first segment opens it).
+    let base_leaves = round.state_leaves().map_err(build_err)?;
+    let base_root = pogo_bookkeeping::tree_of_leaves(&base_leaves).map_err(|e| build_err(BuildError::Merkle(e)))?.root();
+    store.put_state_leaves(&spec, &base_root, &base_leaves).map_err(store_err)?;
+    drop(base_leaves);
     let eval_before = engine.eval_loss(&inputs.base.weights, inputs.eval_chunk)? as f32;
     let started = Instant::now();
     let salt = u64::from(inputs.round).wrapping_mul(0x9E37_79B9).wrapping_add(u64::from(inputs.task));
     let faked = inputs.adversary.map(|a| a.faked_steps(spec.steps_per_round, salt)).unwrap_or_default();
     let mut previous: Option<Gradient> = None;
+    let mut records = Vec::with_capacity(usize::try_from(spec.steps_per_round).unwrap_or(0));
     for step in 0..spec.steps_per_round {
         if inputs.adversary == Some(MinerAdversary::ForgedFinalRoot) && step + 1 == spec.steps_per_round {
             // The final state will not be the replay of the committed gradients.
-            if let Some(w) = builder.weights_mut().first_mut() {
+            if let Some(w) = round.weights_mut().first_mut() {
                 *w += 0.25;
             }
         }
-        let g = step_gradient(local, builder.weights(), &inputs, step, &faked, previous.as_ref())?;
+        let g = step_gradient(local, round.weights(), &inputs, step, &faked, previous.as_ref())?;
         if !g.loss.is_finite() || g.values.iter().any(|v| !v.is_finite()) {
             return Err(EngineError::NonFinite(step).into());
         }
-        let record = builder.step(&g.values, g.loss).map_err(build_err)?;
+        let built = round.step(&g.values, g.loss).map_err(build_err)?;
+        store.put_gradient(&spec, &built.record.gradient_root, &built.gradient_leaves).map_err(store_err)?;
+        if let (Some(root), Some(leaves)) = (built.record.checkpoint_root, built.checkpoint_leaves.as_ref()) {
+            store.put_state_leaves(&spec, &root, leaves).map_err(store_err)?;
+        }
         previous = Some(g);
-        let loss = f32::from_bits(record.train_loss);
+        let loss = f32::from_bits(built.record.train_loss);
+        records.push(built.record);
         let _ = events.send(MinerEvent::Step {
             task: inputs.task,
             round: inputs.round,
@@ -125,14 +139,14 @@ pub fn build_round(
             elapsed: started.elapsed(),
         });
     }
-    let mut eval_after = engine.eval_loss(builder.weights(), inputs.eval_chunk)? as f32;
+    let mut eval_after = engine.eval_loss(round.weights(), inputs.eval_chunk)? as f32;
     if inputs.adversary == Some(MinerAdversary::FalseLoss) {
         eval_after *= 0.5;
     }
-    let (commitment, _trace) = builder.commitment(eval_before, eval_after).map_err(build_err)?;
+    let (commitment, _trace) =
+        commit(&spec, base_root, &records, eval_before, eval_after).map_err(|e| build_err(BuildError::Round(e)))?;
 
-    // Bulk data first, the manifest last: a manifest in the store means the whole round is there.
-    let records = builder.records();
+    // The manifest last: a manifest in the store means the whole round is there.
     let identity = RoundIdentity {
         task: inputs.task,
         round: inputs.round,
@@ -143,9 +157,7 @@ pub fn build_round(
     if manifest.round_seed().map_err(|e| TrainError::Store(e.to_string()))? != inputs.round_seed {
         return Err(TrainError::Store("the chain's round seed differs from the protocol's for this round".into()));
     }
-    // Every checkpoint — the base, the intermediate ones and the final state (the last step is always
-    // one) — and every step's gradient, then the manifest.
-    store.put_builder_round(&builder, &manifest).map_err(store_err)?;
+    store.put_round(&manifest).map_err(store_err)?;
     let built = BuiltRound {
         round: inputs.round,
         base_root,

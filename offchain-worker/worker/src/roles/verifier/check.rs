@@ -145,8 +145,42 @@ pub fn claim_bound(losses: &[f32], split: u64) -> (f64, f64) {
     (mean, CLAIM_Z * sem + CLAIM_RELATIVE * mean.abs() + 1e-6)
 }
 
+/// Evaluates the base (`before`) and final (`after`) weights on the plan's eval sample against the
+/// commitment's claims (section 11, step 5); `None` with no eval sample.
+pub fn evaluate(
+    engine: &Engine<AnyModel>,
+    spec: &TrainingSpec,
+    commitment: &RoundCommitment,
+    before: &[f32],
+    after: &[f32],
+    plan: &CheckPlan,
+) -> Result<Option<EvalCheck>, CheckError> {
+    if plan.eval_examples.is_empty() {
+        return Ok(None);
+    }
+    let losses_before = engine.eval_losses(before, &plan.eval_examples)?;
+    let losses_after = engine.eval_losses(after, &plan.eval_examples)?;
+    let (mb, bb) = claim_bound(&losses_before, spec.eval_examples);
+    let (ma, ba) = claim_bound(&losses_after, spec.eval_examples);
+    let claimed_before = f32::from_bits(commitment.eval_loss_before);
+    let claimed_after = f32::from_bits(commitment.eval_loss_after);
+    let consistent = (f64::from(claimed_before) - mb).abs() <= bb && (f64::from(claimed_after) - ma).abs() <= ba;
+    let required = f64::from(plan.min_improvement_ppm) * 1e-6 * f64::from(claimed_before);
+    let improved = f64::from(claimed_before) - f64::from(claimed_after) >= required;
+    Ok(Some(EvalCheck {
+        examples: plan.eval_examples.len(),
+        before: mb,
+        after: ma,
+        claimed_before,
+        claimed_after,
+        bound_before: bb,
+        bound_after: ba,
+        passes: consistent && improved,
+    }))
+}
+
 /// Recomputes step `step`'s gradient at the replayed `weights` and judges the committed leaves against it.
-fn recompute(
+pub(crate) fn recompute(
     engine: &Engine<AnyModel>,
     spec: &TrainingSpec,
     weights: &[f32],
@@ -204,29 +238,12 @@ pub fn check_round(
         });
     }
     let bad_step = steps.iter().find(|s| !s.comparison.passes()).map(|s| s.step);
-    let mut eval = None;
     let t0 = Instant::now();
-    if fault.is_none() && bad_step.is_none() && !plan.eval_examples.is_empty() {
-        let before = engine.eval_losses(&data.base.weights, &plan.eval_examples)?;
-        let after = engine.eval_losses(replay.weights(), &plan.eval_examples)?;
-        let (mb, bb) = claim_bound(&before, spec.eval_examples);
-        let (ma, ba) = claim_bound(&after, spec.eval_examples);
-        let claimed_before = f32::from_bits(data.commitment.eval_loss_before);
-        let claimed_after = f32::from_bits(data.commitment.eval_loss_after);
-        let consistent = (f64::from(claimed_before) - mb).abs() <= bb && (f64::from(claimed_after) - ma).abs() <= ba;
-        let required = f64::from(plan.min_improvement_ppm) * 1e-6 * f64::from(claimed_before);
-        let improved = f64::from(claimed_before) - f64::from(claimed_after) >= required;
-        eval = Some(EvalCheck {
-            examples: plan.eval_examples.len(),
-            before: mb,
-            after: ma,
-            claimed_before,
-            claimed_after,
-            bound_before: bb,
-            bound_after: ba,
-            passes: consistent && improved,
-        });
-    }
+    let eval = if fault.is_none() && bad_step.is_none() {
+        evaluate(engine, &spec, &data.commitment, &data.base.weights, replay.weights(), plan)?
+    } else {
+        None
+    };
     let eval_time = t0.elapsed();
     let verdict = if fault.is_some() {
         Verdict::Negative(NegativeReason::InconsistentUpdate)

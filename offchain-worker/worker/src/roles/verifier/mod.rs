@@ -16,6 +16,9 @@ pub mod check;
 pub mod fetch;
 pub mod journal;
 pub mod proof;
+pub mod sampled;
+pub mod sampled_check;
+mod sampled_duty;
 pub mod watch;
 
 use crate::{
@@ -28,7 +31,7 @@ use journal::{DutyEntry, VerifierJournal};
 use pogo_chain::{AccountId32, ChainClient, ChainSubmission, ChainTask, Signer};
 use pogo_primitives::{
     verdict::NegativeReason,
-    views::{Phase, VerifierDuty},
+    views::{Phase, VerificationMode, VerifierDuty},
     Verdict,
 };
 use pogo_store::{ClientLimits, DaClient, RoundManifest, RoundStore};
@@ -335,7 +338,7 @@ impl Verifier {
         local: &Arc<LocalTask>,
         submission: &ChainSubmission,
         duty: &VerifierDuty,
-    ) -> Result<Option<(Verdict, String, Option<Report>)>, VerifierError> {
+    ) -> Result<Option<(Verdict, String, Option<Checked>)>, VerifierError> {
         match self.config.adversary {
             Some(VerifierAdversary::Lazy) => return Ok(Some((Verdict::Positive, "lazy: not checked".into(), None))),
             Some(VerifierAdversary::Grief) =>
@@ -350,6 +353,9 @@ impl Verifier {
             Err(e) => return Ok(unavailable(format!("locator {locator:?}: {e}"))),
         };
         self.say(VerifierEvent::Info(format!("submission {}: fetching round {} from {locator}", submission.id, submission.round)));
+        if task.params.verification == VerificationMode::SampledReplay {
+            return self.decide_sampled(task, local, submission, duty, &client).await;
+        }
         let model = local.engine.model().as_model();
         let fetched = tokio::time::timeout(self.config.fetch_timeout, async {
             let data = fetch::round_data(&client, &self.store, model, &spec, submission).await?;
@@ -363,15 +369,7 @@ impl Verifier {
             Err(e) => return Ok(unavailable(e.to_string())),
         };
         self.metrics.da_bytes_fetched.inc_by(bytes_of(&data));
-        let mut steps: Vec<u32> = duty.samples.steps.iter().copied().chain(duty.disputed_steps.iter().copied()).collect();
-        steps.sort_unstable();
-        steps.dedup();
-        let plan = CheckPlan {
-            steps,
-            eval_examples: duty.samples.eval_examples.clone(),
-            tolerance: task.params.tolerance,
-            min_improvement_ppm: task.params.min_improvement_ppm,
-        };
+        let plan = plan_of(task, duty);
         let local = local.clone();
         let started = std::time::Instant::now();
         let checked = tokio::task::spawn_blocking(move || check::check_round(&local.engine, data, &plan, |_| {}))
@@ -381,7 +379,7 @@ impl Verifier {
         match checked {
             Ok(report) => {
                 let note = describe(&report);
-                Ok(Some((report.verdict, note, Some(report))))
+                Ok(Some((report.verdict, note, Some(Checked::Full(report)))))
             },
             // The verifier's own failure: no verdict on the miner; commit nothing rather than guess (tried
             // again next block while the commit window lasts).
@@ -392,29 +390,41 @@ impl Verifier {
         }
     }
 
+    /// Records what became of a fraud proof sent on `submission`: journaled and counted when the chain
+    /// took it (nothing is committed on that submission afterwards), logged otherwise.
+    fn fraud_sent(&mut self, submission: u64, sent: Result<pogo_primitives::fraud::Fraud, String>) -> Result<(), VerifierError> {
+        match sent {
+            Ok(fraud) => {
+                if let Some(e) = self.journal.entry_mut(submission) {
+                    e.fraud_reported = true;
+                }
+                self.save()?;
+                self.metrics.fraud_reported.inc();
+                self.say(VerifierEvent::FraudReported { submission, fraud: format!("{fraud:?}") });
+            },
+            Err(e) => self.say(VerifierEvent::Info(format!("submission {submission}: {e}"))),
+        }
+        Ok(())
+    }
+
     /// After the checks: a fraud proof for a provable fault, or the round mirrored if it checks out.
     async fn after_check(
         &mut self,
         task: &ChainTask,
         _local: &Arc<LocalTask>,
         submission: &ChainSubmission,
-        report: Report,
+        checked: Checked,
     ) -> Result<(), VerifierError> {
+        let report = match checked {
+            Checked::Full(report) => report,
+            Checked::Sampled(report) => return self.after_sampled_check(submission, report).await,
+        };
         let spec = task.spec;
         if let Some(fault) = report.fault {
-            match proof::prove_and_report(&self.chain, &self.signer, &spec, submission, &report.replay, fault, &self.config.download)
-                .await
-            {
-                Ok(fraud) => {
-                    if let Some(e) = self.journal.entry_mut(submission.id) {
-                        e.fraud_reported = true;
-                    }
-                    self.save()?;
-                    self.metrics.fraud_reported.inc();
-                    self.say(VerifierEvent::FraudReported { submission: submission.id, fraud: format!("{fraud:?}") });
-                },
-                Err(e) => self.say(VerifierEvent::Info(format!("submission {}: {e}", submission.id))),
-            }
+            let sent =
+                proof::prove_and_report(&self.chain, &self.signer, &spec, submission, &report.replay, fault, &self.config.download)
+                    .await;
+            self.fraud_sent(submission.id, sent)?;
         } else if report.verdict == Verdict::Positive {
             // Mirror the round: manifest, checkpoints and gradients, all replayed and checked.
             let identity = pogo_store::RoundIdentity {
@@ -431,6 +441,28 @@ impl Verifier {
                 .map_err(|e| VerifierError::Join(e.to_string()))??;
         }
         Ok(())
+    }
+}
+
+/// The checks that ran on a round: section 11's full replay, or section 11b's sampled replay.
+enum Checked {
+    /// Full replay (`TaskParams::verification = FullReplay`).
+    Full(Report),
+    /// Sampled replay (`SampledReplay`).
+    Sampled(sampled_check::SampledReport),
+}
+
+/// What a duty recomputes and evaluates: the sampled and disputed steps, the eval sample, the task's
+/// tolerance and required improvement.
+fn plan_of(task: &ChainTask, duty: &VerifierDuty) -> CheckPlan {
+    let mut steps: Vec<u32> = duty.samples.steps.iter().copied().chain(duty.disputed_steps.iter().copied()).collect();
+    steps.sort_unstable();
+    steps.dedup();
+    CheckPlan {
+        steps,
+        eval_examples: duty.samples.eval_examples.clone(),
+        tolerance: task.params.tolerance,
+        min_improvement_ppm: task.params.min_improvement_ppm,
     }
 }
 

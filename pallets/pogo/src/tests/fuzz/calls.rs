@@ -258,6 +258,11 @@ fn plausible_params(g: &mut Gen) -> TaskParamsOf<Test> {
         min_improvement_ppm: if g.chance(3, 4) { 0 } else { g.int(0u32..=1_000_000) },
         commit_window: g.int(2u64..=30),
         reveal_window: g.int(2u64..=30),
+        verification: if g.int(0u8..=1) == 0 {
+            pogo_primitives::views::VerificationMode::FullReplay
+        } else {
+            pogo_primitives::views::VerificationMode::SampledReplay
+        },
     }
 }
 

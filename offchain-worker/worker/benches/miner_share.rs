@@ -1,0 +1,191 @@
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark aborts on a failed step
+//! What PoGO's bookkeeping costs a miner, as a share of a plain tch training step of the same model
+//! (issue 15's goal: at most 5 % for the 10.9 M-parameter byte GPT and for a ≥ 100 M-parameter one).
+//!
+//! Per model, on the CPU with the pinned settings, `POGO_BENCH_THREADS` threads (default 2) for libtorch
+//! and the rayon pool alike, a round of `C` steps (one segment, `C` = the task's checkpoint interval, so
+//! the checkpoint's state leaves and root are amortized as in a real round):
+//!
+//! - **plain tch step**: `PlainTrainer::step`, forward, backward, clipping and libtorch's own AdamW;
+//! - **gradient**: `Engine::step_gradient`, forward and backward and the gradient copied to a `Vec<f32>`:
+//!   what the miner asks of libtorch;
+//! - **bookkeeping**: everything the miner then does with it (`roles/miner/train.rs`): the finiteness scan
+//!   and `ParallelRound::step` (4-bit codec, clipping factor, exact AdamW, gradient root, checkpoint leaves
+//!   and root), the time of the round's `C` steps over `C`; the round-store writes are timed apart
+//!   (disk, not compute);
+//! - **reference**: the same bookkeeping single-threaded (`RoundBuilder::step`), what the miner ran before.
+//!
+//! Summary lines (`summary: NAME VALUE UNIT GOAL met|not-met|info`): the bookkeeping as % of the plain step
+//! per model (goal ≤ 5), and the absolute times. Models: `POGO_BENCH_MODELS` = a comma list of `10m`,
+//! `100m` (default both under `--bench`; under `cargo test` the 0.14 M GPT once, to keep the bench built
+//! and working). `100m` is `GptConfig::BENCH_100M` (106.8 M parameters); batch 8 for both.
+//!
+//! ```text
+//! cargo bench --manifest-path offchain-worker/Cargo.toml --profile testnet -p pogo-worker --bench miner_share
+//! ```
+//! Needs the Shakespeare data (scripts/setup.sh).
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use pogo_bookkeeping::ParallelRound;
+use pogo_engine::{measure::PlainTrainer, model::GptConfig, model::Model, pin_torch_settings, tasks, Engine};
+use pogo_primitives::builder::RoundBuilder;
+use pogo_store::RoundStore;
+use std::{
+    hint::black_box,
+    time::{Duration, Instant},
+};
+use tch::Device;
+
+const SEED: [u8; 32] = [2; 32];
+
+/// The median of `values`.
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+struct Measured {
+    label: String,
+    params: u64,
+    plain: f64,
+    gradient: f64,
+    bookkeeping: f64,
+    reference: f64,
+    store: f64,
+}
+
+fn measure<M: Model>(label: &str, engine: &Engine<M>, reps: usize) -> Measured {
+    let spec = *engine.spec();
+    let c = spec.checkpoint_interval;
+    let w0 = engine.model().layout().init(&[1; 32]);
+    let slots = vec![vec![0.0f32; w0.len()]; spec.rule.slots()];
+
+    // The plain tch loop: warm up once, then the median step.
+    let mut plain = PlainTrainer::new(engine, &w0, 1e-3).unwrap();
+    plain.step(&engine.batch_indices(&SEED, 0)).unwrap();
+    let plain_steps: Vec<f64> = (0..reps)
+        .map(|s| {
+            let indices = engine.batch_indices(&SEED, s as u32 + 1);
+            let t = Instant::now();
+            black_box(plain.step(&indices).unwrap());
+            secs(t.elapsed())
+        })
+        .collect();
+
+    // The gradients of one segment, at the weights the PoGO round reaches (taken once, reused below so
+    // the bookkeeping is timed on real gradients without re-running libtorch).
+    let mut round = ParallelRound::new(spec, w0.clone(), slots.clone(), 1).unwrap().keeping_checkpoint_leaves();
+    let mut gradients = Vec::new();
+    let mut gradient_times = Vec::new();
+    for s in 0..c {
+        let t = Instant::now();
+        let g = engine.step_gradient(round.weights(), &SEED, s).unwrap();
+        gradient_times.push(secs(t.elapsed()));
+        round.step(&g.values, g.loss).unwrap();
+        gradients.push(g);
+    }
+
+    // The miner's bookkeeping of that segment, `reps` times from the same start.
+    let mut book = Vec::new();
+    let mut store_times = Vec::new();
+    let dir = tempfile::tempdir().unwrap();
+    let store = RoundStore::open(dir.path()).unwrap();
+    for _ in 0..reps {
+        let mut round = ParallelRound::new(spec, w0.clone(), slots.clone(), 1).unwrap().keeping_checkpoint_leaves();
+        let mut compute = 0.0;
+        let mut disk = 0.0;
+        for g in &gradients {
+            let t = Instant::now();
+            assert!(g.loss.is_finite() && g.values.iter().all(|v| v.is_finite()));
+            let built = round.step(&g.values, g.loss).unwrap();
+            compute += secs(t.elapsed());
+            let t = Instant::now();
+            store.put_gradient(&spec, &built.record.gradient_root, &built.gradient_leaves).unwrap();
+            if let (Some(root), Some(leaves)) = (built.record.checkpoint_root, built.checkpoint_leaves.as_ref()) {
+                store.put_state_leaves(&spec, &root, leaves).unwrap();
+            }
+            disk += secs(t.elapsed());
+        }
+        book.push(compute / f64::from(c));
+        store_times.push(disk / f64::from(c));
+    }
+    // The single-threaded reference, once (it is the slow one).
+    let mut reference = RoundBuilder::new(spec, w0.clone(), slots.clone(), 1).unwrap();
+    let t = Instant::now();
+    for g in &gradients {
+        reference.step(&g.values, g.loss).unwrap();
+    }
+    let reference_step = secs(t.elapsed()) / f64::from(c);
+    Measured {
+        label: label.to_string(),
+        params: spec.param_count,
+        plain: median(plain_steps),
+        gradient: median(gradient_times),
+        bookkeeping: median(book),
+        reference: reference_step,
+        store: median(store_times),
+    }
+}
+
+fn text_engine(config: GptConfig, batch: u32) -> Engine<pogo_engine::model::Gpt> {
+    let (m, d, mut s) = tasks::text_task(None, config).expect("Shakespeare data: run scripts/setup.sh");
+    s.batch_size = batch;
+    Engine::new(m, d, s, Device::Cpu).unwrap()
+}
+
+fn benches(_c: &mut Criterion) {
+    let bench_mode = std::env::args().any(|a| a == "--bench");
+    let threads: usize = std::env::var("POGO_BENCH_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+    pin_torch_settings(threads);
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
+    let models = std::env::var("POGO_BENCH_MODELS").unwrap_or_else(|_| if bench_mode { "10m,100m".into() } else { "small".into() });
+    let mut results = Vec::new();
+    for name in models.split(',').map(str::trim) {
+        let (label, config, reps) = match name {
+            "small" => ("gpt 0.14M", GptConfig::SMALL, 1),
+            "10m" => ("gpt 10.9M", GptConfig::BENCH_10M, 5),
+            "100m" => ("gpt 107M", GptConfig::BENCH_100M, 3),
+            other => panic!("POGO_BENCH_MODELS: unknown model {other} (small, 10m, 100m)"),
+        };
+        let engine = text_engine(config, 8);
+        eprintln!("miner_share: {label}, {} parameters, {threads} threads ...", engine.spec().param_count);
+        results.push(measure(label, &engine, reps));
+    }
+    println!("\nminer bookkeeping against a plain tch step, {threads} threads, batch 8, medians");
+    println!(
+        "{:<10} {:>12} {:>12} {:>12} {:>12} {:>12} {:>10} {:>12}",
+        "model", "params", "plain (ms)", "grad (ms)", "book (ms)", "store (ms)", "book %", "1-core ref %"
+    );
+    for r in &results {
+        let share = 100.0 * r.bookkeeping / r.plain;
+        println!(
+            "{:<10} {:>12} {:>12.1} {:>12.1} {:>12.1} {:>12.1} {:>10.2} {:>12.2}",
+            r.label,
+            r.params,
+            r.plain * 1e3,
+            r.gradient * 1e3,
+            r.bookkeeping * 1e3,
+            r.store * 1e3,
+            share,
+            100.0 * r.reference / r.plain
+        );
+    }
+    for r in &results {
+        let key = r.label.replace([' ', '.'], "_");
+        let share = 100.0 * r.bookkeeping / r.plain;
+        println!("summary: miner_bookkeeping_share_{key} {share:.3} % <=5 {}", if share <= 5.0 { "met" } else { "not-met" });
+        println!("summary: miner_reference_share_{key} {:.3} % - info", 100.0 * r.reference / r.plain);
+        println!("summary: plain_tch_step_{key} {:.4e} s - info", r.plain);
+        println!("summary: miner_gradient_{key} {:.4e} s - info", r.gradient);
+        println!("summary: miner_bookkeeping_{key} {:.4e} s - info", r.bookkeeping);
+        println!("summary: miner_store_writes_{key} {:.4e} s - info", r.store);
+    }
+}
+
+criterion_group!(miner_share, benches);
+criterion_main!(miner_share);
