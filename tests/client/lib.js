@@ -344,11 +344,16 @@ export async function eventsAt(api, number) {
  */
 export async function waitForEvent(api, { fromBlock, section, method, match = () => true, timeoutMs = 120_000 }) {
   const deadline = Date.now() + timeoutMs;
+  // POGO_TRACE_EVENTS=1 prints every scanned block's events (stderr), for a wait that does not end.
+  const trace = process.env.POGO_TRACE_EVENTS === '1';
   let next = fromBlock;
-  for (;;) {
+  for (let poll = 0; ; poll += 1) {
     const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    if (trace && poll % 20 === 0) console.error(`[events] ${section}.${method}: poll ${poll}, best ${best}, next ${next}`);
     for (; next <= best; next += 1) {
-      for (const { event } of await eventsAt(api, next)) {
+      const records = await eventsAt(api, next);
+      if (trace) console.error(`[events] ${section}.${method}: block ${next} of ${best}: ${records.map(({ event }) => `${event.section}.${event.method}`).join(' ')}`);
+      for (const { event } of records) {
         if (event.section === section && event.method === method && match(event.data)) {
           return { data: event.data, block: next };
         }

@@ -199,21 +199,23 @@ const STEPS = {
     const api = await connect(wsOf(networkInfo, 'collator-1'));
     const relay = await connect(wsOf(networkInfo, 'alice'));
     try {
-      const { waitForEvent, eventsAt } = await lib();
+      const { waitForEvent, eventsAt, readAt } = await lib();
       const id = state.honestSubmission;
+      log(`waiting for the challenge of submission ${id} (ChallengeFixed from block ${state.honestSubmittedAt})`);
       const fixed = await waitForEvent(api, {
         fromBlock: state.honestSubmittedAt, section: 'pogo', method: 'ChallengeFixed',
         match: (d) => d.submission.toNumber() === id && d.level.toNumber() === 0, timeoutMs: 900_000,
       });
       const target = state.honestRelayEpoch + CHALLENGE_EPOCH_DELAY;
-      const recorded = await (await api.at(await api.rpc.chain.getBlockHash(fixed.block))).query.pogo.epochRandomness(target);
-      if (recorded.isNone) throw new Error(`the pallet has no randomness recorded for relay epoch ${target}`);
+      log(`challenge fixed in block ${fixed.block}; reading the relay chain's randomness of epoch ${target}`);
+      const recorded = await readAt(api, (await api.rpc.chain.getBlockHash(fixed.block)).toHex(), 'pogo', 'epochRandomness', target);
+      if (!recorded) throw new Error(`the pallet has no randomness recorded for relay epoch ${target}`);
       const relayBlock = await relayBlockInEpoch(relay, target);
       const randomnessBytes = await relayStorage(relay, ONE_EPOCH_AGO_RANDOMNESS_KEY, relayBlock.hash);
       if (!randomnessBytes || randomnessBytes.length !== 32) throw new Error(`relay block ${relayBlock.number} has no 32-byte randomness`);
       const relayRandomness = u8aToHex(randomnessBytes);
-      if (recorded.unwrap().toHex() !== relayRandomness) {
-        throw new Error(`EpochRandomness[${target}] = ${recorded.unwrap().toHex()}, relay storage says ${relayRandomness}`);
+      if (recorded.toHex() !== relayRandomness) {
+        throw new Error(`EpochRandomness[${target}] = ${recorded.toHex()}, relay storage says ${relayRandomness}`);
       }
       const expected = u8aToHex(protocolHash('challenge seed', u8aConcat(hexToU8a(relayRandomness), bnToU8a(BigInt(id), { bitLength: 64, isLe: true }))));
       if (fixed.data.challenge.toHex() !== expected) {
@@ -258,7 +260,7 @@ const STEPS = {
     const state = loadState();
     const api = await connect(wsOf(networkInfo, 'collator-1'));
     try {
-      const { waitForEvent } = await lib();
+      const { waitForEvent, readAt } = await lib();
       const final = await waitForEvent(api, {
         fromBlock: state.honestSubmittedAt, section: 'pogo', method: 'RoundFinalized',
         match: (d) => d.submission.toNumber() === state.honestSubmission, timeoutMs: 600_000,
@@ -268,8 +270,11 @@ const STEPS = {
       const reward = final.data.reward.toBigInt();
       const task = (await api.query.pogo.tasks(state.honestTask)).unwrap();
       if (reward !== task.params.reward.toBigInt() || reward === 0n) throw new Error(`reward ${reward}, task says ${task.params.reward}`);
-      const before = (await (await api.at(await api.rpc.chain.getBlockHash(final.block - 1))).query.system.account(bob)).data.free.toBigInt();
-      const after = (await (await api.at(await api.rpc.chain.getBlockHash(final.block))).query.system.account(bob)).data.free.toBigInt();
+      // Storage of past blocks through `readAt` (raw, decoded with that block's metadata), never `api.at`:
+      // inside the zombienet runner `api.at` was seen never to resolve.
+      const free = async (n) => (await readAt(api, (await api.rpc.chain.getBlockHash(n)).toHex(), 'system', 'account', bob)).data.free.toBigInt();
+      const before = await free(final.block - 1);
+      const after = await free(final.block);
       if (after - before < reward) throw new Error(`bob's free balance rose by ${after - before}, reward ${reward}`);
       log(`finalized in block ${final.block}: bob paid ${Number(reward) / Number(UNIT)} UNIT`);
       return 1;
