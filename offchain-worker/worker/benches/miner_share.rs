@@ -93,9 +93,10 @@ fn measure<M: Model>(label: &str, engine: &Engine<M>, reps: usize) -> Measured {
     // The miner's bookkeeping of that segment, `reps` times from the same start.
     let mut book = Vec::new();
     let mut store_times = Vec::new();
-    let dir = tempfile::tempdir().unwrap();
-    let store = RoundStore::open(dir.path()).unwrap();
     for _ in 0..reps {
+        // A fresh store each time: a store skips objects it already holds.
+        let dir = tempfile::tempdir().unwrap();
+        let store = RoundStore::open(dir.path()).unwrap();
         let mut round = ParallelRound::new(spec, w0.clone(), slots.clone(), 1).unwrap().keeping_checkpoint_leaves();
         let mut compute = 0.0;
         let mut disk = 0.0;
