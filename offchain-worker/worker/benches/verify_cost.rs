@@ -302,7 +302,7 @@ fn sampled_check(engine: &Engine<AnyModel>, spec: TrainingSpec, round: &Built, b
             base,
         };
         let t0 = Instant::now();
-        let report = check_sampled(engine, &client, input, plan, leaves).await.unwrap();
+        let report = check_sampled(engine, &client, input, plan, leaves, Duration::from_secs(3600)).await.unwrap();
         let total = t0.elapsed().as_secs_f64();
         SampledCost {
             verdict: report.verdict,

@@ -11,9 +11,15 @@ use pogo_primitives::{
     RoundCommitment, StepRecord,
 };
 use pogo_store::{router, serve, ClientLimits, DaClient, RoundIdentity, RoundManifest, RoundStore, ServerCounters, ServerLimits};
-use pogo_worker::roles::verifier::sampled::{replay_sampled_leaves, SampledError};
+use pogo_worker::roles::verifier::{
+    fetch::Unavailable,
+    sampled::{replay_sampled_leaves, SampledError},
+};
 use std::{sync::Arc, time::Duration};
 use tokio::{net::TcpListener, sync::oneshot};
+
+/// Fetch time allowed per check: ample on loopback.
+const BUDGET: Duration = Duration::from_secs(60);
 
 /// 1000 parameters in 4 leaves (the last one partial), AdamW, 6 steps, checkpoints after steps 1, 3, 5.
 fn spec() -> TrainingSpec {
@@ -86,13 +92,13 @@ async fn an_honest_round_checks_out_on_every_sampled_leaf_at_a_fraction_of_the_b
     let s = served_round(None).await;
     let spec = spec();
     let all: Vec<u64> = (0..spec.leaf_count()).collect();
-    let r = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &all).await.unwrap();
+    let r = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &all, BUDGET).await.unwrap();
     assert!(r.consistent(), "{r:?}");
     assert_eq!(r.pairs, 4 * 3, "every leaf in every segment");
     // Per leaf: 6 gradient leaves, 4 states (base and three checkpoints, the shared ones fetched once).
     assert_eq!(r.openings, 4 * (6 + 4));
     // One leaf costs a quarter of the openings of all four (the last leaf is shorter: fewer bytes).
-    let one = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &[3]).await.unwrap();
+    let one = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &[3], BUDGET).await.unwrap();
     assert!(one.consistent());
     assert_eq!(one.openings * 4, r.openings);
     assert!(one.bytes > 0 && one.bytes * 4 < r.bytes, "{} {}", one.bytes, r.bytes);
@@ -104,9 +110,9 @@ async fn a_forged_final_state_is_proven_when_its_leaf_is_sampled_and_missed_when
     // Parameter 600 lies in leaf 2.
     let s = served_round(Some(600)).await;
     let spec = spec();
-    let missed = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &[0, 1, 3]).await.unwrap();
+    let missed = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &[0, 1, 3], BUDGET).await.unwrap();
     assert!(missed.consistent(), "the forgery is only in leaf 2: a sample without it cannot see it");
-    let caught = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &[3, 2, 0]).await.unwrap();
+    let caught = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &[3, 2, 0], BUDGET).await.unwrap();
     let (proof, fraud) = caught.fraud.clone().expect("leaf 2 sampled: fraud found");
     assert_eq!((proof.leaf_index, proof.segment, fraud), (2, 2, Fraud::ReplayMismatch));
     // The chain's own check accepts the proof as it is.
@@ -123,11 +129,14 @@ async fn a_server_without_the_openings_is_data_unavailable() {
     let spec = spec();
     // `other`'s round shares the base and the first steps with this one but not its last checkpoint:
     // its server cannot open this round's final state.
-    let err = replay_sampled_leaves(&other.client, &spec, &s.commitment, &s.records, &[0]).await.unwrap_err();
+    let err = replay_sampled_leaves(&other.client, &spec, &s.commitment, &s.records, &[0], BUDGET).await.unwrap_err();
     assert!(matches!(err, SampledError::Unavailable(_)), "{err:?}");
     // Records that are not the commitment's are the caller's error, before any request.
     let mut wrong = s.records.clone();
     wrong[0].train_loss ^= 1;
-    let err = replay_sampled_leaves(&s.client, &spec, &s.commitment, &wrong, &[0]).await.unwrap_err();
+    let err = replay_sampled_leaves(&s.client, &spec, &s.commitment, &wrong, &[0], BUDGET).await.unwrap_err();
     assert!(matches!(err, SampledError::Records(_)), "{err:?}");
+    // No time to fetch: the miner's DataUnavailable (deadline), not a verdict on its data.
+    let err = replay_sampled_leaves(&s.client, &spec, &s.commitment, &s.records, &[0], Duration::ZERO).await.unwrap_err();
+    assert!(matches!(err, SampledError::Unavailable(Unavailable::Deadline)), "{err:?}");
 }

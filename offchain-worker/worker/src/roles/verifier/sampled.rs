@@ -78,13 +78,15 @@ pub enum SampledError {
 
 /// Replays `leaves` across every segment of the round with `commitment` and `records` (verified against
 /// the commitment by the manifest check), fetching each opening from `client`. Stops at the first
-/// inconsistency.
+/// inconsistency. Fetching may take `fetch_budget` in all (`Unavailable::Deadline` past it); the replay's
+/// own time does not count against it.
 pub async fn replay_sampled_leaves(
     client: &DaClient,
     spec: &TrainingSpec,
     commitment: &RoundCommitment,
     records: &[StepRecord],
     leaves: &[u64],
+    fetch_budget: Duration,
 ) -> Result<SampledReplay, SampledError> {
     let trace = trace_tree(spec, records, &commitment.final_root).map_err(|e| SampledError::Records(format!("{e:?}")))?;
     if trace.root() != commitment.trace_root {
@@ -138,6 +140,9 @@ pub async fn replay_sampled_leaves(
             }
             let (end_leaf, end_proof) = fetch_state_leaf(client, spec, &end_root, leaf, &mut out).await?;
             out.fetch_time += fetch_started.elapsed();
+            if out.fetch_time > fetch_budget {
+                return Err(Unavailable::Deadline.into());
+            }
             next_carried.insert(leaf, (end_leaf.clone(), end_proof.clone()));
             let proof = FraudProof {
                 leaf_index: leaf,

@@ -109,12 +109,16 @@ fn dequantized(spec: &TrainingSpec, leaves: &[Vec<u8>]) -> Option<Vec<f32>> {
 }
 
 /// Runs the sampled check of `round` with the plan's steps and eval sample and the sampled `leaves`.
+/// Fetching may take `fetch_budget` in all, leaf openings and whole states and gradients together
+/// (`Unavailable::Deadline` past it, the miner's `DataUnavailable`); the verifier's own computation does
+/// not count against it.
 pub async fn check_sampled(
     engine: &Engine<AnyModel>,
     client: &DaClient,
     round: SampledRound<'_>,
     plan: &CheckPlan,
     leaves: &[u64],
+    fetch_budget: Duration,
 ) -> Result<SampledReport, SampledCheckError> {
     let spec = round.spec;
     let mut report = SampledReport {
@@ -139,7 +143,8 @@ pub async fn check_sampled(
         return inconsistent(report, format!("step {step}: learning rate or bias corrections do not conform"));
     }
     // 2. The leaf replay.
-    report.leaves = replay_sampled_leaves(client, &spec, round.commitment, round.records, leaves).await?;
+    report.leaves = replay_sampled_leaves(client, &spec, round.commitment, round.records, leaves, fetch_budget).await?;
+    let over_budget = |report: &SampledReport| report.leaves.fetch_time + report.fetch_time > fetch_budget;
     report.bytes = report.leaves.bytes;
     let proven = report.leaves.fraud.as_ref().map(|(proof, fraud)| {
         format!("leaf {} segment {}: {fraud:?} (fraud proof ready)", proof.leaf_index, proof.segment)
@@ -178,6 +183,9 @@ pub async fn check_sampled(
                 state
             };
             report.fetch_time += t0.elapsed();
+            if over_budget(&report) {
+                return Err(Unavailable::Deadline.into());
+            }
             let t = round.first_global_step.saturating_add(u64::from(first));
             let state = ParallelRound::new(spec, start.weights, start.slots, t).map_err(CheckError::Shape)?;
             current = Some((segment, first, state));
@@ -195,6 +203,9 @@ pub async fn check_sampled(
                 .map_err(|e| Unavailable::Gradient { step: record.step, reason: e.to_string() })?;
             report.bytes = report.bytes.saturating_add(leaves.iter().map(|l| l.len() as u64).sum::<u64>());
             report.fetch_time += t0.elapsed();
+            if over_budget(&report) {
+                return Err(Unavailable::Deadline.into());
+            }
             let Some(deq) = dequantized(&spec, &leaves) else {
                 return inconsistent(report, format!("step {}: a gradient leaf does not decode", record.step));
             };
@@ -231,6 +242,9 @@ pub async fn check_sampled(
             .map_err(|e| Unavailable::Base { root: short(&root), reason: e.to_string() })?;
         report.bytes = report.bytes.saturating_add(state_bytes(&spec));
         report.fetch_time += t0.elapsed();
+        if over_budget(&report) {
+            return Err(Unavailable::Deadline.into());
+        }
         let t0 = Instant::now();
         report.eval = evaluate(engine, &spec, round.commitment, &round.base.weights, &last.weights, plan)?;
         report.eval_time = t0.elapsed();

@@ -18,8 +18,9 @@ use pogo_store::DaClient;
 use std::sync::Arc;
 
 impl Verifier {
-    /// The verdict on `submission` by sampled replay. The fetch deadline bounds the whole check:
-    /// fetching and the (small) computation interleave.
+    /// The verdict on `submission` by sampled replay. The fetch deadline bounds the fetching alone
+    /// (the manifest and the base first, then the openings, states and gradients the check fetches as it
+    /// goes), never the verifier's own computation.
     pub(super) async fn decide_sampled(
         &mut self,
         task: &ChainTask,
@@ -34,9 +35,16 @@ impl Verifier {
         let plan = plan_of(task, duty);
         let started = std::time::Instant::now();
         let store = self.store.clone();
-        let checked = tokio::time::timeout(self.config.fetch_timeout, async {
-            let verified = fetch::manifest(client, &spec, submission).await.map_err(SampledCheckError::from)?;
-            let base = fetch::base_state(client, &store, &spec, model, submission.commitment.base_root).await?;
+        let budget = self.config.fetch_timeout;
+        let checked = async {
+            let fetched = tokio::time::timeout(budget, async {
+                let verified = fetch::manifest(client, &spec, submission).await?;
+                let base = fetch::base_state(client, &store, &spec, model, submission.commitment.base_root).await?;
+                Ok::<_, fetch::Unavailable>((verified, base))
+            })
+            .await
+            .unwrap_or(Err(fetch::Unavailable::Deadline));
+            let (verified, base) = fetched?;
             let round = SampledRound {
                 spec,
                 commitment: &submission.commitment,
@@ -45,10 +53,10 @@ impl Verifier {
                 first_global_step: fetch::first_global_step(&spec, submission.round),
                 base: &base,
             };
-            check_sampled(&local.engine, client, round, &plan, &duty.samples.leaves).await
-        })
-        .await
-        .unwrap_or(Err(SampledCheckError::Unavailable(fetch::Unavailable::Deadline)));
+            let rest = budget.saturating_sub(started.elapsed());
+            check_sampled(&local.engine, client, round, &plan, &duty.samples.leaves, rest).await
+        }
+        .await;
         self.metrics.check_seconds.observe(started.elapsed().as_secs_f64());
         match checked {
             Ok(report) => {
