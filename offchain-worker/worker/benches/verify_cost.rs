@@ -246,7 +246,7 @@ fn bench_task(c: &mut Criterion, label: &str, engine: &Engine<AnyModel>, t: u32,
         ("verifier_bytes_sampled", sampled.bytes as f64, "bytes"),
         ("miner_bytes_written", written as f64, "bytes"),
     ] {
-        SUMMARIES.with(|all| all.borrow_mut().push(format!("summary: {name}_{key} {value:.4e} {unit} - info")));
+        line(&mut out, format!("summary: {name}_{key} {value:.4e} {unit} - info"));
     }
     for k in [1u32, 2, 4] {
         let denom = BUDGET * cs - r;
@@ -256,10 +256,6 @@ fn bench_task(c: &mut Criterion, label: &str, engine: &Engine<AnyModel>, t: u32,
         line(&mut out, format!("k = {k}: verifier/miner at T = {t}: {at_t:.3}; for ≤ {BUDGET}: {need}"));
     }
     out
-}
-
-thread_local! {
-    static SUMMARIES: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// What one sampled-replay check (protocol section 11b) cost.
@@ -339,7 +335,6 @@ fn benches(c: &mut Criterion) {
     let t: u32 = std::env::var("POGO_VERIFY_T").ok().and_then(|v| v.parse().ok()).unwrap_or(if bench_mode { 20 } else { 4 });
     summary += &bench_task(c, "gpt-bytes 10.9M", &engine, t, Duration::from_millis(10));
     println!("\n# verifier cost summary (medians)\n{summary}");
-    SUMMARIES.with(|all| all.borrow().iter().for_each(|line| println!("{line}")));
 }
 
 criterion_group!(verify_cost, benches);

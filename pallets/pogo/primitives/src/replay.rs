@@ -100,12 +100,19 @@ impl core::fmt::Display for ReplayFault {
 /// `LrSchedule::accepts`, the clipping factor bit for bit with `update::gradient_scale`, AdamW's bias
 /// corrections within `SCALAR_TOLERANCE` of the f64 reference and every other rule's exactly 1.0.
 pub fn scalars_conform(spec: &TrainingSpec, t: u64, scalars: &StepScalars, deq: &[f32]) -> bool {
-    if !spec.schedule.accepts(t, scalars.learning_rate) {
-        return false;
-    }
     match gradient_scale(f(spec.max_grad_norm), deq.iter().copied()) {
         Some(g) if g.to_bits() == scalars.gradient_scale => {},
         _ => return false,
+    }
+    schedule_scalars_conform(spec, t, scalars)
+}
+
+/// The part of [`scalars_conform`] that needs no gradient: the learning rate by `LrSchedule::accepts`,
+/// AdamW's bias corrections within `SCALAR_TOLERANCE` of the f64 reference and every other rule's exactly
+/// 1.0 (a sampled-replay verifier checks it on every record, protocol section 11b).
+pub fn schedule_scalars_conform(spec: &TrainingSpec, t: u64, scalars: &StepScalars) -> bool {
+    if !spec.schedule.accepts(t, scalars.learning_rate) {
+        return false;
     }
     match spec.rule {
         UpdateRule::AdamW { beta1, beta2, .. } => {

@@ -15,7 +15,8 @@ use pogo_bookkeeping::ParallelRound;
 use pogo_engine::{model::descriptor::AnyModel, Engine, ModelState};
 use pogo_primitives::{
     quant::dequantize,
-    spec::{f, reference_bias_corrections, within_tolerance, UpdateRule},
+    replay::schedule_scalars_conform,
+    spec::f,
     update::gradient_scale,
     verdict::NegativeReason,
     Hash, RoundCommitment, StepRecord, TrainingSpec, Verdict,
@@ -82,18 +83,7 @@ pub enum SampledCheckError {
 pub fn first_nonconforming_record(spec: &TrainingSpec, first_global_step: u64, records: &[StepRecord]) -> Option<u32> {
     records
         .iter()
-        .find(|r| {
-            let t = first_global_step.saturating_add(u64::from(r.step));
-            let lr = spec.schedule.accepts(t, r.scalars.learning_rate);
-            let bc = match spec.rule {
-                UpdateRule::AdamW { beta1, beta2, .. } => {
-                    let (a, b) = reference_bias_corrections(beta1, beta2, t);
-                    within_tolerance(f(r.scalars.bias_correction1), a) && within_tolerance(f(r.scalars.bias_correction2), b)
-                },
-                _ => r.scalars.bias_correction1 == 1.0f32.to_bits() && r.scalars.bias_correction2 == 1.0f32.to_bits(),
-            };
-            !(lr && bc)
-        })
+        .find(|r| !schedule_scalars_conform(spec, first_global_step.saturating_add(u64::from(r.step)), &r.scalars))
         .map(|r| r.step)
 }
 
