@@ -248,18 +248,62 @@ export function findEvents(result, section, method) {
 export async function waitForBlock(api, target, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const number = (await api.rpc.chain.getHeader()).number.toNumber();
+    const number = await retrying(() => bestNumber(api), deadline, `block ${target}`);
     if (number >= target) return number;
     if (Date.now() > deadline) throw new Error(`block ${target} not reached within ${timeoutMs} ms (at ${number})`);
     await sleep(250);
   }
 }
 
-/** A JSON-RPC call through `api`'s connection, answered as plain JSON (no polkadot.js decoding). */
+/** How long one raw JSON-RPC call may take before it counts as lost (see `rawRpc`). */
+const RPC_CALL_MS = 30_000;
+
+/** A raw JSON-RPC call that got no answer in time (the waits ask again until their own deadline). */
+export class RpcTimeout extends Error {}
+
+/**
+ * A JSON-RPC call through `api`'s connection, answered as plain JSON (no polkadot.js decoding), that
+ * rejects with `RpcTimeout` after `RPC_CALL_MS` instead of waiting for ever. The waits below use these
+ * raw calls alone: while polkadot.js re-decorates itself after a runtime upgrade (`API/INIT: Runtime
+ * version updated`), a wait built on its decorated `api.rpc` and `api.query` was seen never ending
+ * inside the zombienet runner although the chain went on.
+ */
 function rawRpc(api, method, params) {
   // polkadot.js keeps the provider on its RPC core; ApiPromise has no public getter for it.
-  return api._rpcCore.provider.send(method, params);
+  const call = api._rpcCore.provider.send(method, params);
+  let timer;
+  const lost = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new RpcTimeout(`${method} did not answer within ${RPC_CALL_MS} ms`)), RPC_CALL_MS);
+  });
+  return Promise.race([call, lost]).finally(() => clearTimeout(timer));
 }
+
+/** Runs `attempt` again after an `RpcTimeout`, until `deadline`; other errors are thrown at once. */
+async function retrying(attempt, deadline, what) {
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof RpcTimeout) || Date.now() > deadline) throw e;
+      console.error(`[rpc] ${what}: ${e.message}; asking again`);
+    }
+  }
+}
+
+/** The best block's number, read raw. */
+export async function bestNumber(api) {
+  return Number.parseInt((await rawRpc(api, 'chain_getHeader', [])).number, 16);
+}
+
+/** The hash (0x-hex) of block `number` on the best chain, read raw; rejects if there is none yet. */
+export async function blockHash(api, number) {
+  const hash = await rawRpc(api, 'chain_getBlockHash', [number]);
+  if (!hash) throw new Error(`no block ${number}`);
+  return hash;
+}
+
+/** `System.Events`: twox128("System") ++ twox128("Events"), the same in every runtime. */
+const SYSTEM_EVENTS_KEY = '0x26aa394eea5630e07c48ae0c9558cef780d41e5e16056765bc8461851072c9d7';
 
 /**
  * polkadot.js types for the runtime in the state of block `hash`, built here from that block's metadata
@@ -270,7 +314,7 @@ function rawRpc(api, method, params) {
  * zombienet runner, which loads polkadot.js as CommonJS, never loads a second copy as ES modules).
  */
 export async function typesAt(api, hash) {
-  const version = await api.rpc.state.getRuntimeVersion(hash);
+  const version = await rawRpc(api, 'state_getRuntimeVersion', [hash]);
   const spec = `${version.specName}/${version.specVersion}`;
   const cache = (api._pogoTypes ??= new Map());
   if (!cache.has(spec)) {
@@ -330,10 +374,10 @@ export async function entriesAt(api, hash, pallet, item) {
  * state (a parachain stores the new code during the block that enacts it).
  */
 export async function eventsAt(api, number) {
-  const hash = (await api.rpc.chain.getBlockHash(number)).toHex();
-  const executedBy = number === 0 ? hash : (await api.rpc.chain.getHeader(hash)).parentHash.toHex();
+  const hash = await blockHash(api, number);
+  const executedBy = number === 0 ? hash : (await rawRpc(api, 'chain_getHeader', [hash])).parentHash;
   const types = await typesAt(api, executedBy);
-  const raw = await rawRpc(api, 'state_getStorage', [api.query.system.events.key(), hash]);
+  const raw = await rawRpc(api, 'state_getStorage', [SYSTEM_EVENTS_KEY, hash]);
   // Nothing stored (the genesis block) decodes as an empty list.
   return types.registry.createType(valueType(types, 'system', 'events'), raw ?? undefined);
 }
@@ -348,10 +392,11 @@ export async function waitForEvent(api, { fromBlock, section, method, match = ()
   const trace = process.env.POGO_TRACE_EVENTS === '1';
   let next = fromBlock;
   for (let poll = 0; ; poll += 1) {
-    const best = (await api.rpc.chain.getHeader()).number.toNumber();
+    // A call without an answer is asked again (`retrying`): a lost reply costs `RPC_CALL_MS`, not the wait.
+    const best = await retrying(() => bestNumber(api), deadline, `${section}.${method}`);
     if (trace && poll % 20 === 0) console.error(`[events] ${section}.${method}: poll ${poll}, best ${best}, next ${next}`);
     for (; next <= best; next += 1) {
-      const records = await eventsAt(api, next);
+      const records = await retrying(() => eventsAt(api, next), deadline, `${section}.${method} in block ${next}`);
       if (trace) console.error(`[events] ${section}.${method}: block ${next} of ${best}: ${records.map(({ event }) => `${event.section}.${event.method}`).join(' ')}`);
       for (const { event } of records) {
         if (event.section === section && event.method === method && match(event.data)) {

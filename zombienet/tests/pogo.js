@@ -314,44 +314,57 @@ const STEPS = {
     const state = loadState();
     const wasmPath = process.env.POGO_UPGRADE_WASM;
     if (!wasmPath || !fs.existsSync(wasmPath)) throw new Error(`no upgrade wasm at ${wasmPath}`);
-    const api = await connect(wsOf(networkInfo, 'collator-1'));
+    const ws = wsOf(networkInfo, 'collator-1');
+    const { waitForEvent, waitForBlock, send, readAt, entriesAt, bestNumber, blockHash, sleep } = await lib();
+    let id;
+    let applied;
+    const specBefore = await (async () => {
+      const api = await connect(ws);
+      try {
+        // The first run (`--rounds 1`) stops by itself once its round is final: then its store and its DA
+        // port are free for the next run.
+        const name = `miner-bob-task${state.honestTask}`;
+        if (await waitForExit(name, 120_000) === 0) throw new Error(`no earlier ${name} recorded`);
+        const from = await bestNumber(api);
+        startMiner(networkInfo, 'bob', state.honestTask, [], 2);
+        const submitted = await waitForEvent(api, {
+          fromBlock: from, section: 'pogo', method: 'RoundSubmitted',
+          match: (d) => d.task.toNumber() === state.honestTask, timeoutMs: 900_000,
+        });
+        id = submitted.data.submission.toNumber();
+        const specBefore = api.runtimeVersion.specVersion.toNumber();
+        const code = fs.readFileSync(wasmPath);
+        const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+        const result = await send(api, api.tx.sudo.sudoUncheckedWeight(api.tx.system.setCode(u8aToHex(code)), { refTime: 0, proofSize: 0 }), alice,
+          { timeoutMs: 180_000, label: 'sudo(set_code)' });
+        if (result.error) throw new Error(`sudo(set_code): ${result.error.text}`);
+        const sudid = result.events.find((e) => e.section === 'sudo' && e.method === 'Sudid');
+        if (!sudid || sudid.data[0].isErr) throw new Error(`sudo(set_code) failed: ${sudid ? sudid.data[0].toString() : 'no Sudid'}`);
+        const stored = await waitForEvent(api, { fromBlock: submitted.block, section: 'parachainSystem', method: 'ValidationFunctionStored', timeoutMs: 120_000 });
+        log(`submission ${id} pending; code of ${code.length} bytes stored in block ${stored.block}`);
+        // From here on the connection's polkadot.js re-decorates itself when it sees the new runtime: the
+        // waits read raw JSON-RPC only (tests/client/lib.js), and the checks below use a fresh connection.
+        applied = await waitForEvent(api, { fromBlock: stored.block, section: 'parachainSystem', method: 'ValidationFunctionApplied', timeoutMs: 600_000 });
+        await waitForBlock(api, applied.block + 1, 120_000);
+        return specBefore;
+      } finally {
+        // A connection busy re-decorating may not answer its own close: it is given 5 s.
+        await Promise.race([api.disconnect().catch(() => {}), sleep(5_000)]);
+      }
+    })();
+    const api = await connect(ws);
     try {
-      const { waitForEvent, waitForBlock, send, readAt, entriesAt } = await lib();
-      // The first run (`--rounds 1`) stops by itself once its round is final: then its store and its DA
-      // port are free for the next run.
-      const name = `miner-bob-task${state.honestTask}`;
-      if (await waitForExit(name, 120_000) === 0) throw new Error(`no earlier ${name} recorded`);
-      const from = (await api.rpc.chain.getHeader()).number.toNumber();
-      startMiner(networkInfo, 'bob', state.honestTask, [], 2);
-      const submitted = await waitForEvent(api, {
-        fromBlock: from, section: 'pogo', method: 'RoundSubmitted',
-        match: (d) => d.task.toNumber() === state.honestTask, timeoutMs: 900_000,
-      });
-      const id = submitted.data.submission.toNumber();
-      const specBefore = api.runtimeVersion.specVersion.toNumber();
-      const code = fs.readFileSync(wasmPath);
-      const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
-      const result = await send(api, api.tx.sudo.sudoUncheckedWeight(api.tx.system.setCode(u8aToHex(code)), { refTime: 0, proofSize: 0 }), alice,
-        { timeoutMs: 180_000, label: 'sudo(set_code)' });
-      if (result.error) throw new Error(`sudo(set_code): ${result.error.text}`);
-      const sudid = result.events.find((e) => e.section === 'sudo' && e.method === 'Sudid');
-      if (!sudid || sudid.data[0].isErr) throw new Error(`sudo(set_code) failed: ${sudid ? sudid.data[0].toString() : 'no Sudid'}`);
-      const stored = await waitForEvent(api, { fromBlock: submitted.block, section: 'parachainSystem', method: 'ValidationFunctionStored', timeoutMs: 120_000 });
-      log(`submission ${id} pending; code of ${code.length} bytes stored in block ${stored.block}`);
-      const applied = await waitForEvent(api, { fromBlock: stored.block, section: 'parachainSystem', method: 'ValidationFunctionApplied', timeoutMs: 600_000 });
       // The last block of the old runtime against the first of the new one.
-      await waitForBlock(api, applied.block + 1, 120_000);
-      const firstNew = await api.rpc.chain.getBlockHash(applied.block + 1);
-      const lastOld = (await api.rpc.chain.getBlockHash(applied.block)).toHex();
+      const firstNew = await blockHash(api, applied.block + 1);
+      const lastOld = await blockHash(api, applied.block);
       const version = await api.rpc.state.getRuntimeVersion(firstNew);
       if (version.specVersion.toNumber() !== specBefore + 1) throw new Error(`spec_version ${version.specVersion} after the upgrade, was ${specBefore}`);
       // What an upgrade must not touch. Assignment moves stake between `held` and `at_risk` and the round's
       // phase moves on by itself, so those are left out; the rest is compared byte for byte. Read as raw
       // storage and decoded with each block's own metadata (`readAt`, `entriesAt`), not `api.at`.
       const snapshot = async (at) => {
-        const pending = await readAt(api, at, 'pogo', 'submissions', id);
-        if (!pending) throw new Error(`submission ${id} is not pending at the upgrade`);
-        const s = pending;
+        const s = await readAt(api, at, 'pogo', 'submissions', id);
+        if (!s) throw new Error(`submission ${id} is not pending at the upgrade`);
         const bonds = {};
         for (const kind of ['minerBonds', 'verifierBonds']) {
           for (const [key, v] of await entriesAt(api, at, 'pogo', kind)) bonds[`${kind} ${key}`] = v.held.toString();
@@ -362,15 +375,15 @@ const STEPS = {
           submission: [s.task, s.miner, s.round, s.commitment, s.locator, s.bond, s.escrow, s.relayEpoch].map((c) => c.toHex()),
         };
       };
-      const before = await snapshot(lastOld);
-      const after = await snapshot(firstNew.toHex());
+      const old = await snapshot(lastOld);
+      const now = await snapshot(firstNew);
       for (const key of ['tasks', 'bonds', 'submission']) {
-        if (JSON.stringify(before[key]) !== JSON.stringify(after[key])) {
-          throw new Error(`${key} changed across the upgrade:\n${JSON.stringify(before[key])}\n${JSON.stringify(after[key])}`);
+        if (JSON.stringify(old[key]) !== JSON.stringify(now[key])) {
+          throw new Error(`${key} changed across the upgrade:\n${JSON.stringify(old[key])}\n${JSON.stringify(now[key])}`);
         }
       }
       log(`upgraded to spec_version ${version.specVersion} in block ${applied.block + 1}: `
-        + `${Object.keys(after.tasks).length} tasks, ${Object.keys(after.bonds).length} bonds and submission ${id} unchanged`);
+        + `${Object.keys(now.tasks).length} tasks, ${Object.keys(now.bonds).length} bonds and submission ${id} unchanged`);
       const final = await waitForEvent(api, {
         fromBlock: applied.block, section: 'pogo', method: 'RoundFinalized',
         match: (d) => d.submission.toNumber() === id, timeoutMs: 1_200_000,
