@@ -32,6 +32,8 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis_config_presets;
+#[cfg(feature = "std")]
+pub mod limits;
 pub mod weights;
 
 #[cfg(test)]

@@ -1,13 +1,10 @@
 //! Runtime tests: presets build, metadata exposes pogo, generated weights fit the block.
 
-use crate::{configs::RuntimeBlockWeights, genesis_config_presets, Runtime, RuntimeGenesisConfig};
-use pallet_pogo::WeightInfo as _;
+use crate::{genesis_config_presets, Runtime, RuntimeGenesisConfig};
 use polkadot_sdk::{
-    frame_support::{genesis_builder_helper::build_state, traits::Get},
+    frame_support::genesis_builder_helper::build_state,
     sp_io::TestExternalities,
 };
-
-type PogoWeights = pallet_pogo::weights::SubstrateWeight<Runtime>;
 
 /// RFC 7386 merge patch, as the node applies presets over the default genesis config.
 fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
@@ -78,39 +75,17 @@ fn metadata_has_pogo_calls_events_errors_and_runtime_api() {
 
 #[test]
 fn pogo_weights_fit_in_a_tenth_of_a_block_at_the_configured_maxima() {
-    use pallet_pogo::Config;
-    let max = RuntimeBlockWeights::get().max_block;
-    let limit = (max.ref_time() / 10, max.proof_size() / 10);
-    let v = <Runtime as Config>::MaxVerifiers::get();
-    let a = <Runtime as Config>::MaxAssigned::get();
-    let p = <<Runtime as Config>::MaxPendingPerTask as Get<u32>>::get().saturating_sub(1);
-    let c = <Runtime as Config>::MaxCheckpointInterval::get();
-    let weights = [
-        ("create_task", PogoWeights::create_task(pogo_primitives::model::MAX_TENSORS)),
-        ("top_up", PogoWeights::top_up()),
-        ("set_task_status", PogoWeights::set_task_status()),
-        ("close_task", PogoWeights::close_task()),
-        ("bond", PogoWeights::bond()),
-        ("unbond", PogoWeights::unbond()),
-        ("withdraw_unbonded", PogoWeights::withdraw_unbonded()),
-        ("submit_round", PogoWeights::submit_round(v)),
-        ("commit_verdict", PogoWeights::commit_verdict()),
-        ("reveal_verdict", PogoWeights::reveal_verdict()),
-        ("advance_challenge", PogoWeights::advance_challenge(v)),
-        ("advance_tally", PogoWeights::advance_tally(a)),
-        ("advance_void", PogoWeights::advance_void(a)),
-        ("advance_reject", PogoWeights::advance_reject(a)),
-        ("advance_finalize", PogoWeights::advance_finalize(a)),
-        ("report_fraud", PogoWeights::report_fraud(c, p)),
-        ("record_epoch_randomness", PogoWeights::record_epoch_randomness()),
-        ("advance (declared)", pallet_pogo::Pallet::<Runtime>::advance_worst_case_weight()),
-        ("report_fraud (declared)", pallet_pogo::Pallet::<Runtime>::report_fraud_worst_case_weight()),
-    ];
-    for (name, w) in weights {
+    use crate::limits::{max_block, pogo_weights_at_maxima, MAX_SHARE_PERCENT};
+    let max = max_block();
+    let limit = (max.ref_time() / 100 * MAX_SHARE_PERCENT, max.proof_size() / 100 * MAX_SHARE_PERCENT);
+    let weights = pogo_weights_at_maxima();
+    assert_eq!(weights.len(), 19, "every call and both declared worst cases");
+    for w in weights {
+        let (name, w) = (w.name, w.weight);
         assert!(w.ref_time() > 0 && w.proof_size() > 0, "{name} weighs nothing");
         assert!(
             w.ref_time() <= limit.0 && w.proof_size() <= limit.1,
-            "{name}: {w:?} exceeds 10% of the block ({limit:?})"
+            "{name}: {w:?} exceeds {MAX_SHARE_PERCENT}% of the block ({limit:?})"
         );
     }
 }

@@ -14,8 +14,9 @@
 //! script can read. It also prints `summary:` info lines, with goal `-` and status `info`, for the absolute
 //! throughputs the cost model of `pogo-cost` needs (docs/cost-analysis.md): the run's parameter count and
 //! thread count, state-root and gradient-root hashing (bytes/s), raw BLAKE3 `update_rayon` (bytes/s),
-//! quantize + pack, dequantize, the exact AdamW update (params/s, all cores) and the protocol's clipping norm
-//! (`update::gradient_scale`, a sequential f64 sum in flattening order, params/s on one core) and Merkle node
+//! quantize + pack, dequantize, the exact AdamW update and the protocol's clipping norm (per-leaf f64 square
+//! sums on the pool, combined in leaf order: `update::leaf_square_sum`, `combine_leaf_sums`) (params/s, all
+//! cores) and Merkle node
 //! hashes (`merkle::node_hash`, 64 bytes each, a chain on one core, hashes/s).
 //! `POGO_BENCH_PARAMS=N` sets the parameter count (e.g. 100000000 for the ≥ 100 M configuration). Under
 //! `cargo test` (criterion's test mode) it runs once on 100 k parameters.
@@ -27,7 +28,7 @@ use pogo_primitives::{
     quant::dequantize,
     spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
     state::leaf_bytes,
-    update::gradient_scale,
+    update::{clipping_factor, combine_leaf_sums, leaf_square_sum},
 };
 use std::{hint::black_box, time::Instant};
 
@@ -123,7 +124,11 @@ fn benches(c: &mut Criterion) {
     let t_plain = median(reps, || plain_adamw(&mut w2, &mut m2, &mut v2, &g));
     let t_exact = median(reps, || round.apply(&scalars, &g).unwrap());
     let t_dequant = median(reps, || dequantize_leaves(&gradient_leaves, p));
-    let t_norm = median(reps, || gradient_scale(1.0, black_box(&g).iter().copied()));
+    let t_norm = median(reps, || {
+        use rayon::prelude::*;
+        let sums: Vec<f64> = black_box(&g).par_chunks(4096).map(leaf_square_sum).collect();
+        clipping_factor(1.0, combine_leaf_sums(sums))
+    });
     let node_hashes = 1_000_000usize;
     let t_nodes = median(reps, || (0..node_hashes).fold([0u8; 32], |acc, _| node_hash(black_box(&acc), &acc)));
     let gb = |bytes: usize, t: f64| bytes as f64 / t / 1e9;
@@ -139,7 +144,7 @@ fn benches(c: &mut Criterion) {
         ("plain f32 AdamW (parallel)", p * 16, t_plain),
         ("exact AdamW, fused in place (parallel)", p * 16, t_exact),
         ("dequantize, per leaf (parallel)", p * 4, t_dequant),
-        ("clipping norm, f64 in flattening order (1 core)", p * 4, t_norm),
+        ("clipping norm, f64 per leaf (parallel)", p * 4, t_norm),
     ] {
         println!("{name:<50} {:>10.2} {:>12.2}", t * 1e3, gb(bytes, t));
     }

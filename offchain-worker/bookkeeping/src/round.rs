@@ -1,13 +1,13 @@
 //! [`ParallelRound`]: the bookkeeping of `RoundBuilder::step`, leaf-parallel.
 
-use crate::{apply_in_place, state_leaf_hash, tree_of_leaves};
+use crate::{apply_in_place, codec::quantize_leaf, state_leaf_hash, tree_of_leaves};
 use pogo_primitives::{
     builder::BuildError,
-    quant::{dequantize, quantize},
+    quant::dequantize,
     round::StepRecord,
-    spec::{f, reference_bias_corrections, StepScalars, TrainingSpec, UpdateRule},
+    spec::{f, StepScalars, TrainingSpec, UpdateRule},
     state::{leaf_bytes, StateError},
-    update::{gradient_scale, UpdateError},
+    update::{clipping_factor, combine_leaf_sums, leaf_square_sum, UpdateError},
     Hash, MerkleTree,
 };
 use rayon::prelude::*;
@@ -109,30 +109,6 @@ impl ParallelRound {
         MerkleTree::from_leaf_hashes(hashes).map_err(BuildError::Merkle)
     }
 
-    /// The scalars of step `step` (as `RoundBuilder::scalars_for`): the schedule's learning rate, the
-    /// clipping factor of the dequantized gradient (summed in flattening order: sequential by the
-    /// protocol), the AdamW bias corrections.
-    pub fn scalars_for<I: IntoIterator<Item = f32>>(&self, step: u32, dequantized: I) -> Option<StepScalars> {
-        let t = self.first_global_step.saturating_add(u64::from(step));
-        #[allow(clippy::cast_possible_truncation)] // the protocol's f64 -> f32 rounding of reference scalars
-        let lr = self.spec.schedule.reference(t) as f32;
-        let gs = gradient_scale(f(self.spec.max_grad_norm), dequantized)?;
-        let (bc1, bc2) = match self.spec.rule {
-            UpdateRule::AdamW { beta1, beta2, .. } => {
-                let (a, b) = reference_bias_corrections(beta1, beta2, t);
-                #[allow(clippy::cast_possible_truncation)]
-                (a as f32, b as f32)
-            },
-            _ => (1.0, 1.0),
-        };
-        Some(StepScalars {
-            learning_rate: lr.to_bits(),
-            gradient_scale: gs.to_bits(),
-            bias_correction1: bc1.to_bits(),
-            bias_correction2: bc2.to_bits(),
-        })
-    }
-
     /// One step from the full-precision `gradient`: the bytes, roots and state of `RoundBuilder::step`.
     /// The first error in leaf order is returned, as the reference returns it; after an error the state
     /// may be partly updated (as the reference's) and the round must be dropped.
@@ -143,26 +119,30 @@ impl ParallelRound {
         if gradient.len() != self.weights.len() || step >= self.spec.steps_per_round || leaf == 0 {
             return Err(BuildError::Shape);
         }
-        // 1. Per leaf: quantize, dequantize.
-        let coded: Vec<(Vec<u8>, Vec<f32>)> = gradient
+        // 1. Per leaf: quantize, dequantize, and the leaf's square sum for the clipping norm (protocol 7).
+        let clipping = f(self.spec.max_grad_norm) != 0.0;
+        let coded: Vec<(Vec<u8>, Vec<f32>, f64)> = gradient
             .par_chunks(leaf)
             .map(|part| {
-                let bytes = quantize(part, block)?;
+                let bytes = quantize_leaf(part, block)?;
                 let deq = dequantize(&bytes, part.len(), block)?;
-                Ok((bytes, deq))
+                let squares = if clipping { leaf_square_sum(&deq) } else { 0.0 };
+                Ok((bytes, deq, squares))
             })
             .collect::<Vec<Result<_, _>>>()
             .into_iter()
             .collect::<Result<Vec<_>, _>>()
             .map_err(BuildError::Quant)?;
-        // 2. The clipping factor: one pass in flattening order.
-        let scalars = self
-            .scalars_for(step, coded.iter().flat_map(|(_, d)| d.iter().copied()))
+        // 2. The clipping factor: the leaves' sums combined in leaf order.
+        let t = self.first_global_step.saturating_add(u64::from(step));
+        let square_sum = combine_leaf_sums(coded.iter().map(|c| c.2));
+        let gs = clipping_factor(f(self.spec.max_grad_norm), square_sum)
             .ok_or(BuildError::Update(UpdateError::BadScalars))?;
+        let scalars = self.spec.reference_scalars(t, gs);
         // 3. The update, per leaf, in place in the weights and slots.
-        self.apply_leaves(&scalars, coded.par_iter().map(|(_, d)| d.as_slice()))?;
+        self.apply_leaves(&scalars, coded.par_iter().map(|(_, d, _)| d.as_slice()))?;
         // 4. The gradient tree, and the state tree at a checkpoint.
-        let gradient_leaves: Vec<Vec<u8>> = coded.into_iter().map(|(bytes, _)| bytes).collect();
+        let gradient_leaves: Vec<Vec<u8>> = coded.into_iter().map(|(bytes, _, _)| bytes).collect();
         let gradient_tree = tree_of_leaves(&gradient_leaves).map_err(BuildError::Merkle)?;
         let (checkpoint, checkpoint_leaves) = match (self.spec.is_checkpoint(step), self.keep_checkpoint_leaves) {
             (false, _) => (None, None),

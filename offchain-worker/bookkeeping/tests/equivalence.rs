@@ -1,7 +1,7 @@
 //! The parallel bookkeeping against the single-threaded reference, byte for byte, on 1 to 4 threads.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use pogo_bookkeeping::{apply_in_place, quantize, state_leaf_hash, tree_of_leaves, ParallelRound};
+use pogo_bookkeeping::{apply_in_place, codec::quantize_leaf, quantize, state_leaf_hash, tree_of_leaves, ParallelRound};
 use pogo_primitives::{
     builder::RoundBuilder,
     merkle::leaf_hash,
@@ -68,7 +68,7 @@ fn specs() -> Vec<TrainingSpec> {
     let momentum = UpdateRule::Momentum { momentum: 0.9f32.to_bits(), weight_decay: 5e-4f32.to_bits() };
     let sgd = UpdateRule::Sgd { weight_decay: 0 };
     vec![
-        spec(100_000, 4096, 64, adamw, 1.0),  // clipping on: the sequential norm in the middle
+        spec(100_000, 4096, 64, adamw, 1.0),  // clipping on: 25 leaf square sums combined in leaf order
         spec(70_001, 1024, 128, momentum, 0.0), // a short last leaf, no clipping
         spec(4097, 256, 2, sgd, 0.5),
         spec(10, 4096, 64, adamw, 1.0), // one leaf
@@ -145,6 +145,19 @@ fn quantize_and_trees_match() {
                 let x: Vec<f32> = (0..n).map(|_| rng.value(3.0)).collect();
                 assert_eq!(quantize(&x, block), quant::quantize(&x, block), "n {n} block {block}");
             }
+            // One leaf on the calling thread, odd and short blocks, subnormal and signed-zero blocks.
+            let tiny = [f32::from_bits(1), -f32::from_bits(1), 0.0, -0.0, f32::from_bits(3), 1e-40];
+            for (n, block) in [(1usize, 2usize), (7, 2), (130, 64), (4096, 64), (4097, 4096), (3, 3)] {
+                let mut x: Vec<f32> = (0..n).map(|_| rng.value(3.0)).collect();
+                assert_eq!(quantize_leaf(&x, block), quant::quantize(&x, block), "leaf n {n} block {block}");
+                for (v, t) in x.iter_mut().zip(tiny.iter().cycle()) {
+                    *v = *t;
+                }
+                assert_eq!(quantize_leaf(&x, block), quant::quantize(&x, block), "tiny leaf n {n} block {block}");
+                assert_eq!(quantize(&x, block), quant::quantize(&x, block), "tiny n {n} block {block}");
+            }
+            assert_eq!(quantize_leaf(&[1.0, f32::INFINITY], 2), Err(QuantError::NonFinite { index: 1 }));
+            assert_eq!(quantize_leaf(&[1.0], 0), Err(QuantError::ZeroBlockSize));
             // exact ties of the rounding: halves under a scale of exactly 1.0 (max |x| = 7)
             let ties: Vec<f32> = (0..40_000).map(|i| (i % 29) as f32 * 0.5 - 7.0).collect();
             assert_eq!(quantize(&ties, 64), quant::quantize(&ties, 64));

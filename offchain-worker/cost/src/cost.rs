@@ -4,7 +4,9 @@
 //! Costs are **node-seconds** on the stated node (its GPUs at their stated peak, its CPU cores at the
 //! measured per-core rates, its network link at the stated bandwidth), phases added without overlap. A
 //! model too large for one node runs on `M` nodes; node-seconds do not depend on `M` (perfect scaling),
-//! except the protocol's sequential clipping norm, which runs on one core whatever `M` is.
+//! except the one serial part of the protocol: the clipping norm's combination of its leaves' square sums
+//! (protocol version 3, section 7), one f64 addition per leaf in leaf order on one core, whatever `M` is.
+//! The leaves' sums themselves are independent and run on every core like the rest of the bookkeeping.
 //!
 //! * **Miner**, per round: `T` training steps (`6·P·tokens` flop each) and per step the bookkeeping
 //!   (quantize, dequantize, clipping norm, exact AdamW, gradient root), plus a state root per checkpoint.
@@ -54,13 +56,19 @@ pub struct NodeRates {
     pub exact_adamw: f64,
     /// Merkle node hashes per second on all cores (proofs checked in parallel).
     pub node_hash: f64,
-    /// The clipping norm, params/s: one core, sequential by the protocol.
-    pub clipping_norm: f64,
+    /// The clipping norm's per-leaf square sums, params/s on all cores (the leaves are independent).
+    pub clipping_norm_leaf_sums: f64,
+    /// Adding the leaves' square sums in leaf order, leaf sums per second on one core: the protocol's one
+    /// serial step. Estimated as the measured per-core rate of the leaf sums (one f64 addition per element
+    /// is what summing a leaf costs a core; combining is one f64 addition per leaf).
+    pub leaf_sum_combine: f64,
 }
 
 impl NodeRates {
     /// The node's rates: each parallel CPU rate is the measured rate divided by the bench's threads and
-    /// multiplied by the node's cores (linear scaling, an estimate); the GPU rate is `gpus · flops_per_gpu`.
+    /// multiplied by the node's cores (linear scaling, an estimate); the one serial rate, combining the
+    /// clipping norm's leaf sums, is the measured clipping-norm rate per bench thread; the GPU rate is
+    /// `gpus · flops_per_gpu`.
     pub fn new(cpu: &CpuConstants, stated: &Stated, flops_per_gpu: f64) -> Self {
         let cores = stated.node.cpu_cores.value;
         let scale = cores / cpu.threads;
@@ -74,7 +82,8 @@ impl NodeRates {
             dequantize: cpu.dequantize * scale,
             exact_adamw: cpu.exact_adamw * scale,
             node_hash: cpu.node_hash_one_core * cores,
-            clipping_norm: cpu.clipping_norm_one_core,
+            clipping_norm_leaf_sums: cpu.clipping_norm * scale,
+            leaf_sum_combine: cpu.clipping_norm / cpu.threads,
         }
     }
 }
@@ -84,9 +93,9 @@ impl NodeRates {
 pub struct Cost {
     /// GPU work (training, recomputation, evaluation) at the stated peak.
     pub gpu: f64,
-    /// CPU work that runs on every core (codec, update, hashing).
+    /// CPU work that runs on every core (codec, update, hashing, the clipping norm's leaf sums).
     pub cpu: f64,
-    /// The sequential clipping norm, one core (the node waits for it).
+    /// The serial part: combining the clipping norm's leaf sums, one core (the node waits for it).
     pub serial: f64,
     /// Download at the stated link.
     pub network: f64,
@@ -100,7 +109,8 @@ impl Cost {
         self.gpu + self.cpu + self.serial + self.network
     }
 
-    /// Wall-clock seconds on `nodes` nodes: everything but the sequential norm divides among them.
+    /// Wall-clock seconds on `nodes` nodes: everything but the serial combination of the leaf sums divides
+    /// among them.
     pub fn wall(&self, nodes: f64) -> f64 {
         (self.gpu + self.cpu + self.network) / nodes.max(1.0) + self.serial
     }
@@ -154,9 +164,20 @@ impl Workload {
         self.gradient_root(node) + p / node.dequantize + p / node.exact_adamw
     }
 
-    /// Seconds of the sequential clipping norm of one step.
+    /// Parallel CPU node-seconds of the clipping norm's per-leaf square sums of one step.
+    pub fn clipping_norm_leaf_sums(&self, node: &NodeRates) -> f64 {
+        self.params() / node.clipping_norm_leaf_sums
+    }
+
+    /// Seconds of the serial part of one step's clipping norm: its leaves' square sums added in leaf
+    /// order on one core, one f64 addition per leaf.
+    pub fn leaf_sum_combine(&self, node: &NodeRates) -> f64 {
+        self.sizes.tree.leaves as f64 / node.leaf_sum_combine
+    }
+
+    /// Node-seconds of one step's whole clipping norm on one node: leaf sums and their combination.
     pub fn clipping_norm(&self, node: &NodeRates) -> f64 {
-        self.params() / node.clipping_norm
+        self.clipping_norm_leaf_sums(node) + self.leaf_sum_combine(node)
     }
 
     /// Node-seconds of evaluating `examples` examples on both the base and the final state.
@@ -192,8 +213,9 @@ pub fn miner(w: &Workload, plan: &RoundPlan, node: &NodeRates) -> Cost {
     let t = f64::from(plan.round.steps);
     Cost {
         gpu: t * w.train_step(node),
-        cpu: t * w.miner_bookkeeping(node) + f64::from(plan.round.checkpoints) * w.state_root(node),
-        serial: t * w.clipping_norm(node),
+        cpu: t * (w.miner_bookkeeping(node) + w.clipping_norm_leaf_sums(node))
+            + f64::from(plan.round.checkpoints) * w.state_root(node),
+        serial: t * w.leaf_sum_combine(node),
         network: 0.0,
         download_bytes: 0.0,
     }
@@ -220,14 +242,14 @@ pub fn full_replay(w: &Workload, plan: &RoundPlan, node: &NodeRates) -> Cost {
     // Base root checked once; every step replayed; every checkpoint root; each sampled step's committed
     // leaves decoded once more for the comparison.
     let cpu = w.state_root(node)
-        + t * w.replay_step(node)
+        + t * (w.replay_step(node) + w.clipping_norm_leaf_sums(node))
         + f64::from(plan.round.checkpoints) * w.state_root(node)
         + k * w.params() / node.dequantize
         + trace_hashes(plan) / node.node_hash;
     Cost {
         gpu: verifier_gpu(w, plan, node),
         cpu,
-        serial: t * w.clipping_norm(node),
+        serial: t * w.leaf_sum_combine(node),
         network: bytes / node.download,
         download_bytes: bytes,
     }
@@ -263,12 +285,13 @@ pub fn sampled_replay(w: &Workload, plan: &RoundPlan, node: &NodeRates) -> Cost 
         + k * (outside_first * w.state_root(node) + replayed_full * w.replay_step(node) + w.gradient_root(node))
         + k * w.params() / node.dequantize
         + kl * t * leaf_step
-        + proof_hashes / node.node_hash;
+        + proof_hashes / node.node_hash
+        // Only each sampled step's clipping factor is checked against its whole gradient.
+        + k * w.clipping_norm_leaf_sums(node);
     Cost {
         gpu: verifier_gpu(w, plan, node),
         cpu,
-        // Only each sampled step's clipping factor is checked against its whole gradient.
-        serial: k * w.clipping_norm(node),
+        serial: k * w.leaf_sum_combine(node),
         network: bytes / node.download,
         download_bytes: bytes,
     }

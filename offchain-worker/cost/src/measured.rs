@@ -264,7 +264,7 @@ fn summary_line(line: usize, rest: &str) -> Result<Summary, MeasuredError> {
 }
 
 /// The measured CPU throughputs the cost model reads, with where they were measured. Rates are as
-/// measured on the bench machine with `threads` rayon threads, except the two marked single-core.
+/// measured on the bench machine with `threads` rayon threads, except the one marked single-core.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CpuConstants {
     /// Parameters of the benchmarked state.
@@ -283,11 +283,24 @@ pub struct CpuConstants {
     pub dequantize: f64,
     /// Exact AdamW update, fused in place, parameters per second.
     pub exact_adamw: f64,
-    /// The clipping norm (sequential f64 sum in flattening order), parameters per second on one core.
-    pub clipping_norm_one_core: f64,
+    /// The clipping norm of protocol version 3 (`clipping_norm_throughput`), parameters per second on all
+    /// `threads`: every leaf's squares summed in f64 on its own (`update::leaf_square_sum`, the leaves in
+    /// parallel), then the leaves' sums added in leaf order (`update::combine_leaf_sums`).
+    pub clipping_norm: f64,
     /// Merkle node hashes (64 bytes each), hashes per second on one core.
     pub node_hash_one_core: f64,
 }
+
+/// The clipping norm of protocol version 2, parameters per second on one core: one sequential f64 sum of
+/// squares over the whole gradient in flattening order, which no core count sped up. It is the
+/// `clipping_norm_throughput` of `docs/measured/cpu-2026-12-01.txt` as committed in af23501 (AMD EPYC,
+/// 2 cores), before that file was re-recorded for protocol version 3. Historical: the model does not use
+/// it; the document quotes it to say what version 3 removed.
+pub const PROTOCOL_V2_CLIPPING_NORM_ONE_CORE: f64 = 1.9290e9;
+
+/// Where [`PROTOCOL_V2_CLIPPING_NORM_ONE_CORE`] comes from, as the document cites it.
+pub const PROTOCOL_V2_CLIPPING_NORM_SOURCE: &str =
+    "protocol v2 measurement, docs/measured/cpu-2026-12-01.txt before re-recording, git af23501";
 
 /// `(name, unit)` of every measurement [`CpuConstants`] reads.
 pub const NEEDED: [(&str, &str); 10] = [
@@ -317,7 +330,7 @@ impl CpuConstants {
             }
             *slot = summary.value;
         }
-        let [bench_params, threads, state_root, gradient_root, blake3, quantize, dequantize, exact_adamw, clipping_norm_one_core, node_hash_one_core] =
+        let [bench_params, threads, state_root, gradient_root, blake3, quantize, dequantize, exact_adamw, clipping_norm, node_hash_one_core] =
             values;
         Ok(Self {
             bench_params,
@@ -328,7 +341,7 @@ impl CpuConstants {
             quantize,
             dequantize,
             exact_adamw,
-            clipping_norm_one_core,
+            clipping_norm,
             node_hash_one_core,
         })
     }

@@ -4,7 +4,9 @@
 use codec::Encode;
 use pogo_cost::{
     cost::{self, NodeRates, RoundPlan, Workload},
+    measured::CpuConstants,
     sizes::{adamw_spec, checkpoint_interval, proof_bytes, tree_depth, OnChainSizes, RoundSizes, StepSizes},
+    stated::Stated,
 };
 use pogo_primitives::{detection, quant, state, MerkleProof, MerkleTree};
 
@@ -122,7 +124,8 @@ fn rates() -> NodeRates {
         dequantize: 2e11,
         exact_adamw: 4e11,
         node_hash: 1e8,
-        clipping_norm: 1e9,
+        clipping_norm_leaf_sums: 8e10,
+        leaf_sum_combine: 1e9,
     }
 }
 
@@ -138,20 +141,21 @@ fn miner_and_full_replay_by_hand() {
     let train = 6.0 * p * 1000.0 / 1e15;
     let miner = cost::miner(&w, &plan, &n);
     assert!((miner.gpu - 10.0 * train).abs() < 1e-18);
-    let book = p / 1e11 + p / 2e11 + p / 4e11 + g / 5e10;
+    // Bookkeeping plus the norm's leaf sums on all cores; only adding the 3 leaf sums is serial.
+    let book = p / 1e11 + p / 2e11 + p / 4e11 + g / 5e10 + p / 8e10;
     assert!((miner.cpu - (10.0 * book + 3.0 * s / 1e11)).abs() < 1e-15);
-    assert!((miner.serial - 10.0 * p / 1e9).abs() < 1e-15);
+    assert!((miner.serial - 10.0 * 3.0 / 1e9).abs() < 1e-18);
     let full = cost::full_replay(&w, &plan, &n);
     let eval = 2.0 * 3.0 * 2.0 * p * 10.0 / 1e15;
     assert!((full.gpu - (2.0 * train + eval)).abs() < 1e-18);
     let bytes = s + 10.0 * g + round.trace_bytes as f64;
     assert!((full.download_bytes - bytes).abs() < 1e-9);
     assert!((full.network - bytes / 1e9).abs() < 1e-15);
-    let replay = g / 5e10 + p / 2e11 + p / 4e11;
+    let replay = g / 5e10 + p / 2e11 + p / 4e11 + p / 8e10;
     let cpu = s / 1e11 + 10.0 * replay + 3.0 * s / 1e11 + 2.0 * p / 2e11 + 19.0 / 1e8;
     assert!((full.cpu - cpu).abs() < 1e-15);
     assert!((full.serial - miner.serial).abs() < 1e-18);
-    // Wall time: everything but the norm divides among nodes.
+    // Wall time: everything but the serial addition of the leaf sums divides among nodes.
     assert!((miner.wall(2.0) - ((miner.gpu + miner.cpu) / 2.0 + miner.serial)).abs() < 1e-15);
 }
 
@@ -172,8 +176,8 @@ fn sampled_replay_by_hand() {
     let openings = 10.0 * (gl + proof) + 4.0 * (sl + proof);
     let bytes = 2.0 * s + 2.0 * (q * s + (d + 1.0) * g) + openings + round.trace_bytes as f64;
     assert!((b.download_bytes - bytes).abs() < 1e-6);
-    // Only the two sampled steps' clipping factors.
-    assert!((b.serial - 2.0 * p / 1e9).abs() < 1e-15);
+    // Only the two sampled steps' clipping factors: their leaf sums on all cores, 3 serial additions each.
+    assert!((b.serial - 2.0 * 3.0 / 1e9).abs() < 1e-18);
     let leaf_step = 4096.0 / 2e11 + 4096.0 / 4e11 + gl / 5e10;
     // (10 + 4) openings at depth 2, 10 records at trace depth 4, the trace rebuilt (2·10 − 1).
     let hashes = 14.0 * 2.0 + 10.0 * 4.0 + 19.0;
@@ -182,8 +186,38 @@ fn sampled_replay_by_hand() {
         + 2.0 * (q * s / 1e11 + d * replay + g / 5e10)
         + 2.0 * p / 2e11
         + 10.0 * leaf_step
-        + hashes / 1e8;
+        + hashes / 1e8
+        + 2.0 * p / 8e10;
     assert!((b.cpu - cpu).abs() < 1e-15);
     let full = cost::full_replay(&w, &plan, &rates());
     assert!((b.gpu - full.gpu).abs() < 1e-18);
+}
+
+#[test]
+fn the_norm_leaf_sums_scale_with_cores_and_only_their_addition_is_serial() {
+    let stated_text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/measured/stated.toml")).unwrap();
+    let stated = Stated::parse(&stated_text).unwrap();
+    let cpu = CpuConstants {
+        bench_params: 1e7,
+        threads: 2.0,
+        state_root: 6e9,
+        gradient_root: 2e9,
+        blake3: 1e10,
+        quantize: 1e9,
+        dequantize: 2e9,
+        exact_adamw: 3e9,
+        clipping_norm: 4e9,
+        node_hash_one_core: 1e7,
+    };
+    let node = NodeRates::new(&cpu, &stated, 1e12);
+    let cores = stated.node.cpu_cores.value;
+    // Like the other all-core rates: measured / threads · cores.
+    assert!((node.clipping_norm_leaf_sums - 4e9 / 2.0 * cores).abs() < 1e-3);
+    assert!((node.quantize - 1e9 / 2.0 * cores).abs() < 1e-3);
+    // One addition per leaf at the per-core rate of the leaf sums, whatever the node's cores.
+    assert_eq!(node.leaf_sum_combine, 2e9);
+    let w = Workload { sizes: small(), tokens_per_step: 1000.0, eval_tokens: 10.0 };
+    assert!((w.leaf_sum_combine(&node) - 3.0 / 2e9).abs() < 1e-21);
+    assert!((w.clipping_norm(&node) - (10_000.0 / (2e9 * cores) + 3.0 / 2e9)).abs() < 1e-18);
 }

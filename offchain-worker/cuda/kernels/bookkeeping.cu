@@ -73,6 +73,50 @@ extern "C" __global__ void pogo_quantize(const float* __restrict__ x, u64 n, u32
     }
 }
 
+// Dequantized value i of an encoding of n values in codec blocks of `block` (quant.rs::dequantize:
+// code * scale rounded once to f32). *canonical is cleared when value i's block or nibble breaks one of
+// quant.rs::decode's canonicity rules; `b` receives the block's index.
+__device__ __forceinline__ float pogo_dequantized(const u8* __restrict__ codes, u64 n, u32 block, u64 i,
+                                                  bool* canonical, u64* b_out) {
+    const u64 b = i / (u64)block;
+    const u32 k = (u32)(i - b * (u64)block);
+    const u64 left = n - b * (u64)block;
+    const u32 len = left < (u64)block ? (u32)left : block;
+    const u8* base = codes + b * (4ull + (u64)((block + 1u) >> 1));
+    const u32 bits = (u32)base[0] | ((u32)base[1] << 8) | ((u32)base[2] << 16) | ((u32)base[3] << 24);
+    const float scale = __uint_as_float(bits);
+    const u8 byte = base[4u + (k >> 1)];
+    const int nib = (k & 1u) ? (int)(byte >> 4) : (int)(byte & 0xfu);
+    const int code = nib >= 8 ? nib - 16 : nib;
+    bool ok = isfinite(scale) && (bits >> 31) == 0u && code != -8 && !(scale == 0.0f && code != 0);
+    if ((len & 1u) && k == len - 1u && (byte >> 4) != 0u) ok = false;  // the padding nibble
+    *canonical = ok;
+    *b_out = b;
+    return __fmul_rn((float)code, scale);
+}
+
+// The clipping norm's square sums (update.rs::leaf_square_sum), one thread per gradient leaf of
+// `leaf_size` values (the last may be shorter): each dequantized value widened to f64 and squared, the
+// squares added in parameter order from 0.0, every operation rounded once (__dmul_rn, __dadd_rn). The host
+// adds the leaves' sums in leaf order (update.rs::combine_leaf_sums). A non-canonical encoding lowers
+// *first_noncanonical to its codec block.
+extern "C" __global__ void pogo_square_sums(const u8* __restrict__ codes, u64 n, u32 block, u32 leaf_size,
+                                            double* __restrict__ sums, u64* __restrict__ first_noncanonical) {
+    const u64 leaf = (u64)blockIdx.x * (u64)blockDim.x + (u64)threadIdx.x;
+    const u64 start = leaf * (u64)leaf_size;
+    if (start >= n) return;
+    const u64 end = n - start < (u64)leaf_size ? n : start + (u64)leaf_size;
+    double acc = 0.0;
+    for (u64 i = start; i < end; ++i) {
+        bool canonical;
+        u64 b;
+        const double d = (double)pogo_dequantized(codes, n, block, i, &canonical, &b);
+        if (!canonical) atomicMin(first_noncanonical, b);
+        acc = __dadd_rn(acc, __dmul_rn(d, d));
+    }
+    sums[leaf] = acc;
+}
+
 // One optimizer step from a leaf's 4-bit gradient, one thread per parameter: decode (with every canonicity
 // check of quant.rs::decode), dequantize (code * scale), scale by the step's gradient scale, apply the rule
 // (update.rs, operation for operation). `values` holds n weights then the rule's slots (n each); the result
@@ -89,21 +133,11 @@ extern "C" __global__ void pogo_update(u32 rule, const u8* __restrict__ codes, u
                                        u64* __restrict__ first_nonfinite, u64* __restrict__ first_noncanonical) {
     const u64 i = (u64)blockIdx.x * (u64)blockDim.x + (u64)threadIdx.x;
     if (i >= n) return;
-    const u64 b = i / (u64)block;
-    const u32 k = (u32)(i - b * (u64)block);
-    const u64 left = n - b * (u64)block;
-    const u32 len = left < (u64)block ? (u32)left : block;
-    const u8* base = codes + b * (4ull + (u64)((block + 1u) >> 1));
-    const u32 bits = (u32)base[0] | ((u32)base[1] << 8) | ((u32)base[2] << 16) | ((u32)base[3] << 24);
-    const float scale = __uint_as_float(bits);
-    const u8 byte = base[4u + (k >> 1)];
-    const int nib = (k & 1u) ? (int)(byte >> 4) : (int)(byte & 0xfu);
-    const int code = nib >= 8 ? nib - 16 : nib;
-    bool canonical = isfinite(scale) && (bits >> 31) == 0u && code != -8 && !(scale == 0.0f && code != 0);
-    if ((len & 1u) && k == len - 1u && (byte >> 4) != 0u) canonical = false;  // the padding nibble
+    bool canonical;
+    u64 b;
+    const float d = pogo_dequantized(codes, n, block, i, &canonical, &b);
     if (!canonical) atomicMin(first_noncanonical, b);
 
-    const float d = __fmul_rn((float)code, scale);
     const float g = __fmul_rn(d, gs);
     const float w = values[i];
     bool finite = true;

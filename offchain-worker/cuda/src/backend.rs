@@ -19,6 +19,15 @@ pub enum BookkeepingError {
     /// The update rule refused the step (non-finite result, wrong shapes, bad scalars).
     #[error("update: {0:?}")]
     Update(UpdateError),
+    /// A leaf size of zero, or one that is not a multiple of the codec block (`TrainingSpec::validate`
+    /// refuses both).
+    #[error("leaf size {leaf_size} is not a non-zero multiple of the codec block {block}")]
+    LeafSize {
+        /// The leaf size asked for.
+        leaf_size: usize,
+        /// The codec block.
+        block: usize,
+    },
     /// The GPU failed (driver error); the CPU backend never returns this.
     #[error("{0}")]
     Device(String),
@@ -46,6 +55,21 @@ pub trait Bookkeeping: Send + Sync {
         codes: &[u8],
         block: usize,
     ) -> Result<(), BookkeepingError>;
+    /// The clipping norm's square sums of a step's whole gradient, one per leaf of `leaf_size` values, from
+    /// its 4-bit encoding `codes` of `n` values (pogo-primitives' `quant::dequantize` then
+    /// `update::leaf_square_sum` per leaf). The caller adds them in leaf order (`update::combine_leaf_sums`).
+    fn leaf_square_sums(&self, codes: &[u8], n: usize, block: usize, leaf_size: usize) -> Result<Vec<f64>, BookkeepingError>;
+}
+
+/// The checks both backends make before [`Bookkeeping::leaf_square_sums`] reads a byte.
+pub(crate) fn check_square_sums(block: usize, leaf_size: usize) -> Result<(), BookkeepingError> {
+    if block == 0 {
+        return Err(BookkeepingError::Codec(QuantError::ZeroBlockSize));
+    }
+    if leaf_size == 0 || !leaf_size.is_multiple_of(block) {
+        return Err(BookkeepingError::LeafSize { leaf_size, block });
+    }
+    Ok(())
 }
 
 /// The CPU backend: pogo-primitives, the reference every other backend must equal.
@@ -71,6 +95,12 @@ impl Bookkeeping for CpuBookkeeper {
     ) -> Result<(), BookkeepingError> {
         let deq = quant::dequantize(codes, leaf.n, block).map_err(BookkeepingError::Codec)?;
         update::apply_step(rule, scalars, leaf, &deq).map_err(BookkeepingError::Update)
+    }
+
+    fn leaf_square_sums(&self, codes: &[u8], n: usize, block: usize, leaf_size: usize) -> Result<Vec<f64>, BookkeepingError> {
+        check_square_sums(block, leaf_size)?;
+        let deq = quant::dequantize(codes, n, block).map_err(BookkeepingError::Codec)?;
+        Ok(deq.chunks(leaf_size).map(update::leaf_square_sum).collect())
     }
 }
 

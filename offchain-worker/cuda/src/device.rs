@@ -1,7 +1,7 @@
 //! The GPU backend: the kernels of `kernels/bookkeeping.cu` on one CUDA device.
 
 use crate::{
-    backend::{Bookkeeping, BookkeepingError, PreparedScalars},
+    backend::{check_square_sums, Bookkeeping, BookkeepingError, PreparedScalars},
     nvrtc, CudaError,
 };
 use cudarc::driver::{CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg};
@@ -13,7 +13,7 @@ use pogo_primitives::{
 };
 use std::sync::Arc;
 
-/// Threads per CTA of both kernels (8 warps).
+/// Threads per CTA of every kernel (8 warps).
 const THREADS: u32 = 256;
 /// "No index recorded" in the kernels' atomicMin flags.
 const NONE: u64 = u64::MAX;
@@ -39,6 +39,7 @@ pub struct CudaBookkeeper {
     stream: Arc<CudaStream>,
     quantize: CudaFunction,
     update: CudaFunction,
+    square_sums: CudaFunction,
     info: DeviceInfo,
 }
 
@@ -93,6 +94,7 @@ impl CudaBookkeeper {
         let module = ctx.load_module(ptx)?;
         let quantize = module.load_function("pogo_quantize")?;
         let update = module.load_function("pogo_update")?;
+        let square_sums = module.load_function("pogo_square_sums")?;
         let mut driver_cuda_version = 0i32;
         // SAFETY: writes one int through a valid pointer; the driver is loaded (checked above).
         unsafe { cudarc::driver::sys::cuDriverGetVersion(&mut driver_cuda_version) }
@@ -106,7 +108,7 @@ impl CudaBookkeeper {
             nvrtc_version,
         };
         let stream = ctx.default_stream();
-        Ok(CudaBookkeeper { _ctx: ctx, stream, quantize, update, info })
+        Ok(CudaBookkeeper { _ctx: ctx, stream, quantize, update, square_sums, info })
     }
 
     /// The device this runs on.
@@ -317,5 +319,33 @@ impl Bookkeeping for CudaBookkeeper {
         self.launch_update(&p, &codes_d, leaf.n, block, &values, &mut next)??;
         leaf.values = self.stream.clone_dtoh(&next).map_err(CudaError::from)?;
         Ok(())
+    }
+
+    fn leaf_square_sums(&self, codes: &[u8], n: usize, block: usize, leaf_size: usize) -> Result<Vec<f64>, BookkeepingError> {
+        check_square_sums(block, leaf_size)?;
+        if quant::encoded_len(n, block) != Some(codes.len()) {
+            return Err(BookkeepingError::Codec(QuantError::WrongLength));
+        }
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let leaves = n.div_ceil(leaf_size);
+        let block32 = u32::try_from(block).map_err(|_| CudaError::TooLarge(block))?;
+        let leaf32 = u32::try_from(leaf_size).map_err(|_| CudaError::TooLarge(leaf_size))?;
+        let n64 = as_u64(n);
+        let codes_d = self.stream.clone_htod(codes).map_err(CudaError::from)?;
+        let mut sums = self.stream.alloc_zeros::<f64>(leaves).map_err(CudaError::from)?;
+        let noncanonical = self.flag()?;
+        let cfg = grid(as_u64(leaves), u64::from(THREADS))?;
+        let mut launch = self.stream.launch_builder(&self.square_sums);
+        launch.arg(&codes_d).arg(&n64).arg(&block32).arg(&leaf32).arg(&mut sums).arg(&noncanonical);
+        // SAFETY: the argument list matches pogo_square_sums's signature; `codes_d` holds encoded_len(n,
+        // block) bytes (checked above), `sums` one f64 per leaf (the kernel's threads past the last leaf
+        // return at once), the flag one u64.
+        unsafe { launch.launch(cfg) }.map_err(CudaError::from)?;
+        if self.read_flag(&noncanonical)? != NONE {
+            return Err(BookkeepingError::Codec(QuantError::NonCanonical));
+        }
+        Ok(self.stream.clone_dtoh(&sums).map_err(CudaError::from)?)
     }
 }

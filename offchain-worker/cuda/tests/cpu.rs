@@ -75,3 +75,27 @@ fn cpu_backend_is_the_reference() {
     );
     assert_eq!(leaf, before);
 }
+
+/// The CPU backend's square sums are pogo-primitives' clipping norm, leaf by leaf, and refuse what the
+/// GPU refuses before reading a byte.
+#[test]
+fn cpu_square_sums_are_the_clipping_norm() {
+    let cpu = CpuBookkeeper;
+    let mut rng = Rng(13);
+    for (n, block, leaf_size) in [(100_000usize, 64usize, 4096usize), (4097, 2, 256), (7, 2, 2)] {
+        let codes = cpu.quantize(&rng.vector(n), block).unwrap();
+        let sums = cpu.leaf_square_sums(&codes, n, block, leaf_size).unwrap();
+        assert_eq!(sums.len(), n.div_ceil(leaf_size));
+        let deq = quant::dequantize(&codes, n, block).unwrap();
+        let whole = update::gradient_square_sum(leaf_size as u32, &deq).unwrap();
+        assert_eq!(update::combine_leaf_sums(sums.iter().copied()).to_bits(), whole.to_bits(), "n {n}");
+        assert_eq!(
+            update::clipping_factor(1.0, update::combine_leaf_sums(sums)),
+            update::gradient_scale(1.0, leaf_size as u32, &deq)
+        );
+    }
+    assert_eq!(cpu.leaf_square_sums(&[], 0, 0, 64), Err(BookkeepingError::Codec(QuantError::ZeroBlockSize)));
+    assert_eq!(cpu.leaf_square_sums(&[], 0, 64, 96), Err(BookkeepingError::LeafSize { leaf_size: 96, block: 64 }));
+    assert_eq!(cpu.leaf_square_sums(&[0, 0, 0x80, 0x3f, 0x08], 2, 2, 2), Err(BookkeepingError::Codec(QuantError::NonCanonical)));
+    assert_eq!(cpu.leaf_square_sums(&[0, 0], 2, 2, 2), Err(BookkeepingError::Codec(QuantError::WrongLength)));
+}

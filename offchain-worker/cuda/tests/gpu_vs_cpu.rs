@@ -127,3 +127,23 @@ fn resident_steps_match_the_cpu_loop() {
         assert_eq!(gpu.download_leaf(&resident).unwrap(), cpu_leaf, "{rule:?}");
     }
 }
+
+#[test]
+fn leaf_square_sums_are_bit_identical() {
+    let Some(gpu) = gpu("leaf_square_sums_are_bit_identical") else { return };
+    let mut rng = Rng(3);
+    let mut leaves = 0usize;
+    for (n, block, leaf_size) in [(64, 64, 64), (100_000, 64, 4096), (4097, 2, 256), (7, 2, 2), (130, 64, 128), (1, 64, 4096)] {
+        let codes = CpuBookkeeper.quantize(&rng.vector(n), block).unwrap();
+        let want = CpuBookkeeper.leaf_square_sums(&codes, n, block, leaf_size).unwrap();
+        let got = gpu.leaf_square_sums(&codes, n, block, leaf_size).unwrap();
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&got), bits(&want), "n {n}, block {block}, leaf {leaf_size}");
+        leaves += want.len();
+        // A non-canonical block: the same error.
+        let mut bad = codes.clone();
+        bad[3] |= 0x80; // a negative scale
+        assert_eq!(gpu.leaf_square_sums(&bad, n, block, leaf_size), CpuBookkeeper.leaf_square_sums(&bad, n, block, leaf_size));
+    }
+    eprintln!("leaf_square_sums_are_bit_identical: {leaves} leaf sums compared, 0 differ");
+}

@@ -43,7 +43,14 @@ pub(super) fn round_times(md: &mut Md, r: &Report) {
             "bookkeeping (codec, update, gradient root), one node",
             Box::new(|m, _| seconds(m.workload.miner_bookkeeping(&r.fp32))),
         ),
-        ("clipping norm, one core (any M)", Box::new(|m, _| seconds(m.workload.clipping_norm(&r.fp32)))),
+        (
+            "clipping norm: leaves' square sums, one node",
+            Box::new(|m, _| seconds(m.workload.clipping_norm_leaf_sums(&r.fp32))),
+        ),
+        (
+            "clipping norm: adding the leaf sums, one core (any M)",
+            Box::new(|m, _| seconds(m.workload.leaf_sum_combine(&r.fp32))),
+        ),
         ("state root at a checkpoint, one node", Box::new(|m, _| seconds(m.workload.state_root(&r.fp32)))),
     ];
     let table: Vec<Vec<String>> = rows
@@ -61,7 +68,7 @@ pub(super) fn round_times(md: &mut Md, r: &Report) {
     md.table(&header, &format!("l{}", "r".repeat(2 * r.models.len())), &table);
     md.line(
         "Whole rounds, wall-clock on the `M` nodes the state needs (node-seconds divided by `M`, plus the \
-         sequential clipping norm), miner and one verifier:",
+         serial addition of the clipping norm's leaf sums), miner and one verifier:",
     );
     md.blank();
     let mut rows = Vec::new();
@@ -111,15 +118,17 @@ pub(super) fn verifier_costs(md: &mut Md, r: &Report) {
     md.line("```");
     md.blank();
     md.line(
-        "`g`, `s` are one gradient and one state leaf, `π_g`, `π_s` their proofs, `depth` and `depth_T` the depths \
-         of the state and trace trees, `o` the opened final-state leaves, `t_leaf` the replay of one leaf for one \
-         step, `t_node` one Merkle node hash. In (b) a sampled step starts from its segment's checkpoint: `q` is the \
-         share of steps outside segment 0 (which starts at the base state) and `d` the mean number of steps from a \
-         segment's start to a uniformly drawn step (computed from `TrainingSpec::segment_steps`); only the sampled \
-         step's clipping factor is checked against its whole gradient. Both modes download the base state and (b) \
-         the final state too, for the evaluation (section 11b's own estimate leaves the base out: a verifier may \
-         hold it from the previous round). The ratio is verifier / miner node-seconds for **one** verifier; `V ×` \
-         is all verifiers of a level-0 set.",
+        "`g`, `s` are one gradient and one state leaf, `π_g`, `π_s` their proofs, `depth` and `depth_T` the \
+         depths of the state and trace trees, `o` the opened final-state leaves, `t_leaf` the replay of one leaf \
+         for one step, `t_node` one Merkle node hash, `t_norm` the clipping norm of one step (its leaves' square \
+         sums on every core, then their addition in leaf order on one core, the only serial term). In (b) a \
+         sampled step starts from its segment's checkpoint: `q` is the share of steps outside segment 0 (which \
+         starts at the base state) and `d` the mean number of steps from a segment's start to a uniformly drawn \
+         step (computed from `TrainingSpec::segment_steps`); only the sampled step's clipping factor is checked \
+         against its whole gradient. Both modes download the base state and (b) the final state too, for the \
+         evaluation (section 11b's own estimate leaves the base out: a verifier may hold it from the previous \
+         round). The ratio is verifier / miner node-seconds for **one** verifier; `V ×` is all verifiers of a \
+         level-0 set.",
     );
     md.blank();
     let mut rows = Vec::new();
@@ -256,7 +265,7 @@ fn breakdown(md: &mut Md, r: &Report) {
         }
     }
     md.table(
-        &["model", "T / k / V", "party", "GPU", "CPU, all cores", "clipping norm, one core", "download", "total"],
+        &["model", "T / k / V", "party", "GPU", "CPU, all cores", "adding leaf sums, one core", "download", "total"],
         "lllrrrrr",
         &rows,
     );

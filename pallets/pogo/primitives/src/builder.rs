@@ -9,7 +9,7 @@ use crate::{
     quant::{dequantize, quantize, QuantError},
     replay::{scalars_conform, ReplayFault},
     round::{commit, RoundCommitment, RoundError, StepRecord},
-    spec::{f, reference_bias_corrections, StepScalars, TrainingSpec, UpdateRule},
+    spec::{f, StepScalars, TrainingSpec},
     state::{leaf_bytes, state_tree, StateError, StateLeaf},
     update::{apply_step, gradient_scale, UpdateError},
 };
@@ -93,27 +93,13 @@ impl RoundBuilder {
         &mut self.weights
     }
 
-    /// The scalars the protocol prescribes for the next step: the schedule's learning rate (f64
-    /// reference rounded to f32), the clipping factor of `dequantized`, AdamW bias corrections.
+    /// The scalars the protocol prescribes for step `step` of this round
+    /// ([`TrainingSpec::reference_scalars`] with the clipping factor of `dequantized`, the step's whole
+    /// dequantized gradient; `None` when its norm is not finite).
     pub fn scalars_for(&self, step: u32, dequantized: &[f32]) -> Option<StepScalars> {
         let t = self.first_global_step.saturating_add(u64::from(step));
-        #[allow(clippy::cast_possible_truncation)] // documented f64 -> f32 rounding of reference scalars
-        let lr = self.spec.schedule.reference(t) as f32;
-        let gs = gradient_scale(f(self.spec.max_grad_norm), dequantized.iter().copied())?;
-        let (bc1, bc2) = match self.spec.rule {
-            UpdateRule::AdamW { beta1, beta2, .. } => {
-                let (a, b) = reference_bias_corrections(beta1, beta2, t);
-                #[allow(clippy::cast_possible_truncation)]
-                (a as f32, b as f32)
-            },
-            _ => (1.0, 1.0),
-        };
-        Some(StepScalars {
-            learning_rate: lr.to_bits(),
-            gradient_scale: gs.to_bits(),
-            bias_correction1: bc1.to_bits(),
-            bias_correction2: bc2.to_bits(),
-        })
+        let gs = gradient_scale(f(self.spec.max_grad_norm), self.spec.leaf_size, dequantized)?;
+        Some(self.spec.reference_scalars(t, gs))
     }
 
     /// Quantizes `gradient` (one value per parameter), applies the step and records it.

@@ -65,4 +65,4 @@ pub use spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule};
 pub use verdict::{NegativeReason, Outcome, Ratio, Verdict};
 
 /// Version of the protocol these rules implement; bumped on any change of bytes.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;

@@ -100,7 +100,7 @@ impl core::fmt::Display for ReplayFault {
 /// `LrSchedule::accepts`, the clipping factor bit for bit with `update::gradient_scale`, AdamW's bias
 /// corrections within `SCALAR_TOLERANCE` of the f64 reference and every other rule's exactly 1.0.
 pub fn scalars_conform(spec: &TrainingSpec, t: u64, scalars: &StepScalars, deq: &[f32]) -> bool {
-    match gradient_scale(f(spec.max_grad_norm), deq.iter().copied()) {
+    match gradient_scale(f(spec.max_grad_norm), spec.leaf_size, deq) {
         Some(g) if g.to_bits() == scalars.gradient_scale => {},
         _ => return false,
     }

@@ -254,6 +254,28 @@ impl core::fmt::Display for SpecError {
 impl std::error::Error for SpecError {}
 
 impl TrainingSpec {
+    /// The scalars the protocol prescribes for global step `t` (1-based) with clipping factor
+    /// `gradient_scale` (`update::gradient_scale` of the step's dequantized gradient): the schedule's f64
+    /// reference learning rate rounded to f32, AdamW's f64 reference bias corrections rounded to f32 (1.0
+    /// for the other rules). What an honest miner commits; [`crate::replay::scalars_conform`] judges it.
+    #[allow(clippy::cast_possible_truncation)] // the documented f64 -> f32 rounding of reference scalars
+    pub fn reference_scalars(&self, t: u64, gradient_scale: f32) -> StepScalars {
+        let lr = self.schedule.reference(t) as f32;
+        let (bc1, bc2) = match self.rule {
+            UpdateRule::AdamW { beta1, beta2, .. } => {
+                let (a, b) = reference_bias_corrections(beta1, beta2, t);
+                (a as f32, b as f32)
+            },
+            _ => (1.0, 1.0),
+        };
+        StepScalars {
+            learning_rate: lr.to_bits(),
+            gradient_scale: gradient_scale.to_bits(),
+            bias_correction1: bc1.to_bits(),
+            bias_correction2: bc2.to_bits(),
+        }
+    }
+
     /// Checks every field.
     pub fn validate(&self) -> Result<(), SpecError> {
         if self.param_count == 0 {

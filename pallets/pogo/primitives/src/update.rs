@@ -130,16 +130,35 @@ pub fn apply_step(rule: &UpdateRule, scalars: &StepScalars, leaf: &mut StateLeaf
     Ok(())
 }
 
-/// The global-norm clipping factor over the whole dequantized gradient of a step:
-/// `norm = sqrt(Σ g²)` with the squares summed in f64 in flattening order (f64 `+`, `*` and `sqrt`, each
-/// correctly rounded); the factor is `1.0` when `max_norm == 0` or `norm + 1e-6 <= max_norm`, else
-/// `(max_norm / (norm + 1e-6)) as f32` (f64 division, then rounded to f32). Non-finite → `None`.
-pub fn gradient_scale<I: IntoIterator<Item = f32>>(max_norm: f32, gradient: I) -> Option<f32> {
+/// Σ g² over one gradient leaf (protocol section 7, "Clipping"): each value widened to f64 and squared,
+/// the squares added in order starting from `0.0`; every `*` and `+` is correctly rounded. Leaves are
+/// independent of each other, so a step's leaves can be summed in parallel (or on a GPU).
+pub fn leaf_square_sum(values: &[f32]) -> f64 {
+    values.iter().fold(0.0f64, |acc, &g| acc + f64::from(g) * f64::from(g))
+}
+
+/// Σ g² of a whole gradient cut into leaves of `leaf_size` values in flattening order (the last leaf may
+/// be shorter): the leaves' [`leaf_square_sum`]s added in leaf order starting from `0.0`. `None` when
+/// `leaf_size` is 0.
+pub fn gradient_square_sum(leaf_size: u32, gradient: &[f32]) -> Option<f64> {
+    let size = usize::try_from(leaf_size).ok().filter(|&s| s > 0)?;
+    Some(combine_leaf_sums(gradient.chunks(size).map(leaf_square_sum)))
+}
+
+/// The leaves' square sums added in the order given (leaf order), starting from `0.0`.
+pub fn combine_leaf_sums<I: IntoIterator<Item = f64>>(leaf_sums: I) -> f64 {
+    leaf_sums.into_iter().fold(0.0f64, |acc, s| acc + s)
+}
+
+/// The clipping factor for a gradient whose squares sum to `square_sum` ([`gradient_square_sum`]):
+/// `1.0` when `max_norm == 0`; otherwise `denom = sqrt(square_sum) + 1e-6` in f64 (`None` if it is not
+/// finite), and `1.0` when `max_norm / denom ≥ 1.0`, else `(max_norm / denom) as f32` (f64 division, then
+/// rounded to f32).
+pub fn clipping_factor(max_norm: f32, square_sum: f64) -> Option<f32> {
     if max_norm == 0.0 {
         return Some(1.0);
     }
-    let sum = gradient.into_iter().fold(0.0f64, |acc, g| acc + f64::from(g) * f64::from(g));
-    let denom = libm::sqrt(sum) + 1e-6;
+    let denom = libm::sqrt(square_sum) + 1e-6;
     if !denom.is_finite() {
         return None;
     }
@@ -150,6 +169,17 @@ pub fn gradient_scale<I: IntoIterator<Item = f32>>(max_norm: f32, gradient: I) -
         #[allow(clippy::cast_possible_truncation)] // the documented f64 -> f32 rounding
         Some(factor as f32)
     }
+}
+
+/// The global-norm clipping factor of a step's whole dequantized gradient, cut into leaves of
+/// `leaf_size` (protocol version 3): `clipping_factor(max_norm, gradient_square_sum(leaf_size, gradient))`.
+/// With `max_norm == 0` the factor is `1.0` and the gradient is not read; otherwise `None` when the norm
+/// is not finite or `leaf_size` is 0.
+pub fn gradient_scale(max_norm: f32, leaf_size: u32, gradient: &[f32]) -> Option<f32> {
+    if max_norm == 0.0 {
+        return Some(1.0);
+    }
+    clipping_factor(max_norm, gradient_square_sum(leaf_size, gradient)?)
 }
 
 #[cfg(test)]
@@ -239,12 +269,31 @@ mod tests {
     }
 
     #[test]
-    fn clipping_factor() {
-        assert_eq!(gradient_scale(0.0, [100.0f32]), Some(1.0));
-        assert_eq!(gradient_scale(10.0, [3.0f32, 4.0]), Some(1.0));
-        let f = gradient_scale(1.0, [3.0f32, 4.0]).unwrap();
+    fn clipping_factor_of_a_gradient() {
+        assert_eq!(gradient_scale(0.0, 0, &[100.0f32]), Some(1.0), "disabled: the gradient is not read");
+        assert_eq!(gradient_scale(10.0, 4, &[3.0f32, 4.0]), Some(1.0));
+        let f = gradient_scale(1.0, 4, &[3.0f32, 4.0]).unwrap();
         assert_eq!(f, (1.0f64 / (5.0 + 1e-6)) as f32);
-        let big = gradient_scale(1.0, [1e30f32; 4]).unwrap();
+        assert_eq!(gradient_scale(1.0, 1, &[3.0f32, 4.0]), Some(f), "exact sums: any leaf size");
+        let big = gradient_scale(1.0, 4, &[1e30f32; 4]).unwrap();
         assert!(big > 0.0 && big < 1e-29);
+        assert_eq!(gradient_scale(1.0, 0, &[1.0]), None, "no leaves of size 0");
+        assert_eq!(gradient_scale(1.0, 4, &[1.0, f32::INFINITY]), None);
+    }
+
+    #[test]
+    fn squares_are_summed_per_leaf_then_in_leaf_order() {
+        // 2^60 absorbs each single 1.0 (its f64 ulp is 256) but not a leaf's 256 of them summed first.
+        let mut g = vec![1.0f32; 257];
+        g[0] = (1u64 << 30) as f32;
+        let one_leaf = gradient_square_sum(257, &g).unwrap();
+        let leaves = gradient_square_sum(1, &g[..1]).unwrap() + gradient_square_sum(256, &g[1..]).unwrap();
+        assert_eq!(one_leaf, (1u64 << 60) as f64);
+        assert_eq!(gradient_square_sum(1, &g), Some(one_leaf), "leaves of one value: the sequential sum");
+        let mut split = g.clone();
+        split.rotate_left(1); // the 256 ones first, in one leaf of 256, then 2^30 alone
+        assert_eq!(gradient_square_sum(256, &split), Some(leaves));
+        assert_eq!(leaves, (1u64 << 60) as f64 + 256.0);
+        assert_eq!(combine_leaf_sums([leaf_square_sum(&split[..256]), leaf_square_sum(&split[256..])]), leaves);
     }
 }

@@ -200,7 +200,7 @@ pub async fn check_sampled(
                 return inconsistent(report, format!("step {}: a gradient leaf does not decode", record.step));
             };
             if *next == s {
-                let clip = gradient_scale(f(spec.max_grad_norm), deq.iter().copied());
+                let clip = gradient_scale(f(spec.max_grad_norm), spec.leaf_size, &deq);
                 if clip.map(f32::to_bits) != Some(record.scalars.gradient_scale) {
                     return inconsistent(report, format!("step {s}: the clipping factor is not the dequantized gradient's"));
                 }

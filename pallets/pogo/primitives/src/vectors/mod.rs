@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! {
-//!   "protocol_version": 2,
+//!   "protocol_version": 3,
 //!   "part": "codec",
 //!   "description": "what the kinds of this part compute, their inputs and outputs",
 //!   "cases": [

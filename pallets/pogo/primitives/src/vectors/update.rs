@@ -12,7 +12,7 @@ use super::{
 use crate::{
     spec::{reference_bias_corrections, within_tolerance, LrSchedule, StepScalars, UpdateRule},
     state::StateLeaf,
-    update::{apply_step, gradient_scale},
+    update::{apply_step, gradient_scale, gradient_square_sum},
 };
 use serde_json::{json, Value};
 
@@ -20,8 +20,9 @@ use serde_json::{json, Value};
 pub(super) const DESCRIPTION: &str = "Update rules and per-step scalars (protocol.md section 7, update.rs, \
 spec.rs). Kind apply_step: input rule, scalars (f32 bits), n (parameters), values (the leaf: n weights \
 then each optimizer slot, f32 bits) and gradient (n dequantized values); expected values after the step, \
-or an error (the leaf unchanged). Kind gradient_scale: input max_norm and gradient (f32 bits); expected \
-scale (f32 bits, null when the norm is not finite). Kind lr_reference: input schedule and t (1-based global \
+or an error (the leaf unchanged). Kind gradient_scale: input max_norm, leaf_size and gradient (f32 bits); \
+expected square_sum (f64 bits: each leaf's squares summed in order, then the leaves' sums in leaf order; \
+null for leaf_size 0) and scale (f32 bits, null when the norm is not finite or leaf_size is 0). Kind lr_reference: input schedule and t (1-based global \
 step); expected reference (f64 bits) and as_f32 (it rounded to f32, bits). Kind lr_accepts: input \
 schedule, t and committed (f32 bits); expected accepts. Kind bias_corrections: input beta1, beta2 (f32 \
 bits) and t; expected bc1, bc2 (f64 bits: 1 / (1 - beta^t)) and bc1_f32, bc2_f32 (rounded to f32). Kind \
@@ -131,22 +132,33 @@ fn step_cases(out: &mut Cases) {
 
 /// The global-norm clipping factor.
 fn scale_cases(out: &mut Cases) {
-    let mut add = |name: &str, max_norm: f32, gradient: &[f32]| {
-        out.add(name, "gradient_scale", json!({ "max_norm": max_norm.to_bits(), "gradient": f32s(gradient) }));
+    let mut add = |name: &str, max_norm: f32, leaf_size: u32, gradient: &[f32]| {
+        let input = json!({ "max_norm": max_norm.to_bits(), "leaf_size": leaf_size, "gradient": f32s(gradient) });
+        out.add(name, "gradient_scale", input);
     };
-    add("clipping disabled", 0.0, &[100.0]);
-    add("clipping disabled by -0.0", -0.0, &[100.0]);
-    add("norm 5 within 10", 10.0, &[3.0, 4.0]);
-    add("norm 5 clipped to 1", 1.0, &[3.0, 4.0]);
-    add("norm 1 against limit 1 (1e-6 added)", 1.0, &[1.0]);
-    add("norm 1 against 1 + 8 ulp (below 1 + 1e-6)", f32::from_bits(1.0f32.to_bits() + 8), &[1.0]);
-    add("norm 1 against 1 + 9 ulp (above 1 + 1e-6)", f32::from_bits(1.0f32.to_bits() + 9), &[1.0]);
-    add("empty gradient", 1.0, &[]);
-    add("huge gradient", 1.0, &[1e30; 4]);
-    add("largest finite gradient values", 1.0, &[f32::MAX, -f32::MAX]);
-    add("infinite gradient value", 1.0, &[1.0, f32::INFINITY]);
-    add("NaN gradient value", 1.0, &[f32::NAN]);
-    add("64 values", 2.0, &SplitMix::new(0x6e6f_726d).units(64, 1.0));
+    add("clipping disabled", 0.0, 4, &[100.0]);
+    add("clipping disabled by -0.0", -0.0, 4, &[100.0]);
+    add("norm 5 within 10", 10.0, 4, &[3.0, 4.0]);
+    add("norm 5 clipped to 1", 1.0, 4, &[3.0, 4.0]);
+    add("norm 1 against limit 1 (1e-6 added)", 1.0, 4, &[1.0]);
+    add("norm 1 against 1 + 8 ulp (below 1 + 1e-6)", f32::from_bits(1.0f32.to_bits() + 8), 4, &[1.0]);
+    add("norm 1 against 1 + 9 ulp (above 1 + 1e-6)", f32::from_bits(1.0f32.to_bits() + 9), 4, &[1.0]);
+    add("empty gradient", 1.0, 4, &[]);
+    add("huge gradient", 1.0, 4, &[1e30; 4]);
+    add("largest finite gradient values", 1.0, 4, &[f32::MAX, -f32::MAX]);
+    add("infinite gradient value", 1.0, 4, &[1.0, f32::INFINITY]);
+    add("NaN gradient value", 1.0, 4, &[f32::NAN]);
+    add("leaf size 0", 1.0, 0, &[1.0]);
+    add("64 values in leaves of 16", 2.0, 16, &SplitMix::new(0x6e6f_726d).units(64, 1.0));
+    add("64 values in leaves of 24 (the last one short)", 2.0, 24, &SplitMix::new(0x6e6f_726d).units(64, 1.0));
+    // Where the order shows: 2^60 absorbs a single 1.0 (its f64 ulp is 256), not 256 of them summed in
+    // their own leaf first. Square sum 2^60 in one leaf, 2^60 + 256 with the ones in a leaf of their own.
+    let mut ones_last = vec![1.0f32; 257];
+    ones_last[0] = (1u64 << 30) as f32;
+    let mut ones_first = ones_last.clone();
+    ones_first.rotate_left(1);
+    add("2^30 then 256 ones in one leaf: the ones are absorbed", 1.0, 512, &ones_last);
+    add("256 ones in a leaf of their own, then 2^30: they count", 1.0, 256, &ones_first);
 }
 
 /// Reference learning rates, the accept/reject boundaries, bias corrections.
@@ -258,9 +270,11 @@ pub(super) fn eval(kind: &str, input: &Value) -> Result<Value, String> {
         },
         "gradient_scale" => {
             let gradient = get_f32s(input, "gradient")?;
-            Ok(match gradient_scale(get_f32(input, "max_norm")?, gradient.iter().copied()) {
-                Some(x) => json!({ "scale": x.to_bits(), "approx": approx(x) }),
-                None => json!({ "scale": null }),
+            let leaf_size = get_u32(input, "leaf_size")?;
+            let square_sum = gradient_square_sum(leaf_size, &gradient).map_or(Value::Null, f64v);
+            Ok(match gradient_scale(get_f32(input, "max_norm")?, leaf_size, &gradient) {
+                Some(x) => json!({ "square_sum": square_sum, "scale": x.to_bits(), "approx": approx(x) }),
+                None => json!({ "square_sum": square_sum, "scale": null }),
             })
         },
         "lr_reference" => {

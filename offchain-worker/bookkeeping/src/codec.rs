@@ -1,0 +1,108 @@
+//! The 4-bit codec's encoder (`quant::quantize`, protocol section 6) written so the compiler vectorizes
+//! it, byte for byte the reference's (`tests/equivalence.rs`). Where the reference branches per value,
+//! this takes the same values through operations that are exact and branch-free:
+//!
+//! * the block's maximum `|x|` as the maximum of the bit patterns of `|x|` (for finite non-negative
+//!   floats the order of the bits is the order of the values, and `|−0.0|` is `+0.0`): an integer
+//!   reduction, where a float `>` reduction would not vectorize without fast math;
+//! * the code as `(x / scale + 1.5·2^23) − 1.5·2^23` (the reference's `round_half_even`, the same IEEE
+//!   operations), converted to an integer (exact: `|r| ≤ 8`) and clamped to `[−7, 7]` as an integer, which
+//!   is the reference's `r ≥ 7 → 7`, `r ≤ −7 → −7`;
+//! * the finiteness test as one `&`-fold; the index of the first bad value is looked up only when there is one.
+
+use pogo_primitives::quant::{self, QuantError};
+use rayon::prelude::*;
+
+/// Elements per rayon task when quantizing one long vector: whole codec blocks, about 64 KiB of input.
+const QUANTIZE_TASK: usize = 16_384;
+/// Values whose codes are computed in one batch before they are packed.
+const BATCH: usize = 64;
+/// `1.5 · 2^23`: `(v + MAGIC) − MAGIC` rounds `|v| < 2^22` to an integer, ties to even.
+const MAGIC: f32 = 12_582_912.0;
+
+/// `quant::quantize` on every core: groups of whole codec blocks encoded in parallel, each straight into
+/// its place in the output, so the bytes (and the index of the first non-finite value) are the reference's.
+pub fn quantize(values: &[f32], block: usize) -> Result<Vec<u8>, QuantError> {
+    if block == 0 {
+        return Err(QuantError::ZeroBlockSize);
+    }
+    let len = quant::encoded_len(values.len(), block).ok_or(QuantError::WrongLength)?;
+    let blocks_per_group = QUANTIZE_TASK.div_ceil(block);
+    let group = blocks_per_group.saturating_mul(block);
+    let group_bytes = quant::encoded_len(group, block).ok_or(QuantError::WrongLength)?;
+    let mut out = vec![0u8; len];
+    values
+        .par_chunks(group)
+        .zip(out.par_chunks_mut(group_bytes))
+        .enumerate()
+        .map(|(g, (chunk, bytes))| {
+            encode_group(chunk, block, bytes).map_err(|index| {
+                let global = g.saturating_mul(group).saturating_add(index);
+                QuantError::NonFinite { index: u32::try_from(global).unwrap_or(u32::MAX) }
+            })
+        })
+        .collect::<Vec<Result<(), QuantError>>>()
+        .into_iter()
+        .collect::<Result<(), QuantError>>()?;
+    Ok(out)
+}
+
+/// `quant::quantize` on the calling thread (one leaf of a step, the leaves themselves run in parallel):
+/// the same bytes and errors.
+pub fn quantize_leaf(values: &[f32], block: usize) -> Result<Vec<u8>, QuantError> {
+    if block == 0 {
+        return Err(QuantError::ZeroBlockSize);
+    }
+    let mut out = vec![0u8; quant::encoded_len(values.len(), block).ok_or(QuantError::WrongLength)?];
+    encode_group(values, block, &mut out)
+        .map_err(|index| QuantError::NonFinite { index: u32::try_from(index).unwrap_or(u32::MAX) })?;
+    Ok(out)
+}
+
+/// Encodes `values` (whole blocks but maybe the last) into `out`, which has exactly their encoded length;
+/// `Err(index)` of the first non-finite value.
+fn encode_group(values: &[f32], block: usize, out: &mut [u8]) -> Result<(), usize> {
+    if !values.iter().fold(true, |ok, v| ok & v.is_finite()) {
+        return Err(values.iter().position(|v| !v.is_finite()).unwrap_or(0));
+    }
+    let mut rest = out;
+    for chunk in values.chunks(block) {
+        let (head, tail) = rest.split_at_mut(4usize.saturating_add(chunk.len().div_ceil(2)).min(rest.len()));
+        encode_block(chunk, head);
+        rest = tail;
+    }
+    Ok(())
+}
+
+/// One block of finite values into `out` (its 4 scale bytes, then the packed codes).
+fn encode_block(values: &[f32], out: &mut [u8]) {
+    let max_bits = values.iter().fold(0u32, |m, v| m.max(v.abs().to_bits()));
+    let scale = f32::from_bits(max_bits) / 7.0;
+    let (scale_bytes, codes) = out.split_at_mut(4.min(out.len()));
+    scale_bytes.copy_from_slice(&scale.to_bits().to_le_bytes());
+    if scale == 0.0 {
+        codes.fill(0);
+        return;
+    }
+    let mut batch = [0i32; BATCH];
+    for (part, packed) in values.chunks(BATCH).zip(codes.chunks_mut(BATCH / 2)) {
+        for (c, &x) in batch.iter_mut().zip(part) {
+            let r = (x / scale + MAGIC) - MAGIC;
+            #[allow(clippy::cast_possible_truncation)] // |r| <= 8 and integral: exact
+            let code = r as i32;
+            *c = code.clamp(-7, 7);
+        }
+        // An odd last count pads with a zero high nibble (the batch's next slot is cleared).
+        if let Some(pad) = batch.get_mut(part.len()) {
+            *pad = 0;
+        }
+        for (byte, pair) in packed.iter_mut().zip(batch.chunks_exact(2)) {
+            let (lo, hi) = (pair.first().copied().unwrap_or(0), pair.get(1).copied().unwrap_or(0));
+            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)] // two's complement nibbles
+            let b = ((lo as u32) & 0x0f) | (((hi as u32) & 0x0f) << 4);
+            #[allow(clippy::cast_possible_truncation)] // b < 256
+            let b = b as u8;
+            *byte = b;
+        }
+    }
+}
