@@ -9,6 +9,11 @@
 //!   operations), converted to an integer (exact: `|r| ≤ 8`) and clamped to `[−7, 7]` as an integer, which
 //!   is the reference's `r ≥ 7 → 7`, `r ≤ −7 → −7`;
 //! * the finiteness test as one `&`-fold; the index of the first bad value is looked up only when there is one.
+//!
+//! The build targets baseline x86-64 (SSE2), so the same code is also compiled for AVX2 and AVX-512F
+//! (`#[target_feature]`) and the widest the CPU has is chosen at run time ([`Simd::best`]). Every path uses
+//! the same IEEE operations (division, addition, conversion of small integers), so all give the same
+//! bytes; the tests compare each path the machine has against the reference.
 
 use pogo_primitives::quant::{self, QuantError};
 use rayon::prelude::*;
@@ -50,47 +55,147 @@ pub fn quantize(values: &[f32], block: usize) -> Result<Vec<u8>, QuantError> {
 /// `quant::quantize` on the calling thread (one leaf of a step, the leaves themselves run in parallel):
 /// the same bytes and errors.
 pub fn quantize_leaf(values: &[f32], block: usize) -> Result<Vec<u8>, QuantError> {
+    quantize_leaf_on(Simd::best(), values, block, false).map(|(bytes, _)| bytes)
+}
+
+/// `quant::quantize` then `quant::dequantize` of the result, in one pass on the calling thread: the bytes
+/// and the dequantized values (`code as f32 * scale`, dequantize's one rounding) the miner's step needs.
+pub fn quantize_dequantize_leaf(values: &[f32], block: usize) -> Result<(Vec<u8>, Vec<f32>), QuantError> {
+    quantize_leaf_on(Simd::best(), values, block, true)
+}
+
+/// The instruction sets the encoder is compiled for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simd {
+    /// What the build targets (SSE2 on x86-64).
+    Baseline,
+    /// AVX2 (x86-64 only).
+    Avx2,
+    /// AVX-512F (x86-64 only).
+    Avx512,
+}
+
+impl Simd {
+    /// Every path this CPU can run, the baseline first.
+    pub fn available() -> Vec<Simd> {
+        let mut out = vec![Simd::Baseline];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::arch::is_x86_feature_detected!("avx2") {
+                out.push(Simd::Avx2);
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                out.push(Simd::Avx512);
+            }
+        }
+        out
+    }
+
+    /// The widest path this CPU can run (detected once).
+    pub fn best() -> Simd {
+        static BEST: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+        *BEST.get_or_init(|| Simd::available().last().copied().unwrap_or(Simd::Baseline))
+    }
+}
+
+/// [`quantize_leaf`] (and with `dequantized` the values too) on a chosen path; for tests and benches.
+pub fn quantize_leaf_on(simd: Simd, values: &[f32], block: usize, dequantized: bool) -> Result<(Vec<u8>, Vec<f32>), QuantError> {
     if block == 0 {
         return Err(QuantError::ZeroBlockSize);
     }
     let mut out = vec![0u8; quant::encoded_len(values.len(), block).ok_or(QuantError::WrongLength)?];
-    encode_group(values, block, &mut out)
+    let mut deq = if dequantized { vec![0.0f32; values.len()] } else { Vec::new() };
+    encode_group_on(simd, values, block, &mut out, &mut deq)
         .map_err(|index| QuantError::NonFinite { index: u32::try_from(index).unwrap_or(u32::MAX) })?;
-    Ok(out)
+    Ok((out, deq))
 }
 
-/// Encodes `values` (whole blocks but maybe the last) into `out`, which has exactly their encoded length;
-/// `Err(index)` of the first non-finite value.
+/// Encodes `values` (whole blocks but maybe the last) into `out`, which has exactly their encoded length,
+/// and, when `deq` is not empty, their dequantized values into `deq`; `Err(index)` of the first non-finite
+/// value.
 fn encode_group(values: &[f32], block: usize, out: &mut [u8]) -> Result<(), usize> {
+    encode_group_on(Simd::best(), values, block, out, &mut [])
+}
+
+fn encode_group_on(simd: Simd, values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> {
+    match simd {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
+            // SAFETY: the CPU has AVX2 (checked on the line above), all `encode_group_avx2` requires.
+            #[allow(unsafe_code)]
+            unsafe {
+                encode_group_avx2(values, block, out, deq)
+            }
+        },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
+            // SAFETY: the CPU has AVX-512F (checked on the line above), all `encode_group_avx512` requires.
+            #[allow(unsafe_code)]
+            unsafe {
+                encode_group_avx512(values, block, out, deq)
+            }
+        },
+        _ => encode_group_body(values, block, out, deq),
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn encode_group_avx2(values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> {
+    encode_group_body(values, block, out, deq)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn encode_group_avx512(values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> {
+    encode_group_body(values, block, out, deq)
+}
+
+#[inline(always)]
+fn encode_group_body(values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> {
     if !values.iter().fold(true, |ok, v| ok & v.is_finite()) {
         return Err(values.iter().position(|v| !v.is_finite()).unwrap_or(0));
     }
     let mut rest = out;
+    let mut deq_rest = deq;
     for chunk in values.chunks(block) {
         let (head, tail) = rest.split_at_mut(4usize.saturating_add(chunk.len().div_ceil(2)).min(rest.len()));
-        encode_block(chunk, head);
+        let (deq_head, deq_tail) = deq_rest.split_at_mut(chunk.len().min(deq_rest.len()));
+        encode_block(chunk, head, deq_head);
         rest = tail;
+        deq_rest = deq_tail;
     }
     Ok(())
 }
 
-/// One block of finite values into `out` (its 4 scale bytes, then the packed codes).
-fn encode_block(values: &[f32], out: &mut [u8]) {
+/// One block of finite values into `out` (its 4 scale bytes, then the packed codes) and, when `deq` is
+/// not empty, their dequantized values.
+#[inline(always)]
+fn encode_block(values: &[f32], out: &mut [u8], deq: &mut [f32]) {
     let max_bits = values.iter().fold(0u32, |m, v| m.max(v.abs().to_bits()));
     let scale = f32::from_bits(max_bits) / 7.0;
     let (scale_bytes, codes) = out.split_at_mut(4.min(out.len()));
     scale_bytes.copy_from_slice(&scale.to_bits().to_le_bytes());
     if scale == 0.0 {
         codes.fill(0);
+        deq.fill(0.0);
         return;
     }
     let mut batch = [0i32; BATCH];
+    let mut deq_parts = deq.chunks_mut(BATCH);
     for (part, packed) in values.chunks(BATCH).zip(codes.chunks_mut(BATCH / 2)) {
         for (c, &x) in batch.iter_mut().zip(part) {
             let r = (x / scale + MAGIC) - MAGIC;
             #[allow(clippy::cast_possible_truncation)] // |r| <= 8 and integral: exact
             let code = r as i32;
             *c = code.clamp(-7, 7);
+        }
+        if let Some(d) = deq_parts.next() {
+            for (d, &c) in d.iter_mut().zip(batch.iter()) {
+                #[allow(clippy::cast_precision_loss)] // |c| <= 7: exact
+                let v = c as f32 * scale;
+                *d = v;
+            }
         }
         // An odd last count pads with a zero high nibble (the batch's next slot is cleared).
         if let Some(pad) = batch.get_mut(part.len()) {

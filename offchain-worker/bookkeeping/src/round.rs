@@ -1,9 +1,8 @@
 //! [`ParallelRound`]: the bookkeeping of `RoundBuilder::step`, leaf-parallel.
 
-use crate::{apply_in_place, codec::quantize_leaf, state_leaf_hash, tree_of_leaves};
+use crate::{apply_in_place, codec::quantize_dequantize_leaf, state_leaf_hash, tree_of_leaves};
 use pogo_primitives::{
     builder::BuildError,
-    quant::dequantize,
     round::StepRecord,
     spec::{f, StepScalars, TrainingSpec, UpdateRule},
     state::{leaf_bytes, StateError},
@@ -119,13 +118,12 @@ impl ParallelRound {
         if gradient.len() != self.weights.len() || step >= self.spec.steps_per_round || leaf == 0 {
             return Err(BuildError::Shape);
         }
-        // 1. Per leaf: quantize, dequantize, and the leaf's square sum for the clipping norm (protocol 7).
+        // 1. Per leaf: quantize and dequantize in one pass, and the leaf's square sum for the clipping norm (protocol 7).
         let clipping = f(self.spec.max_grad_norm) != 0.0;
         let coded: Vec<(Vec<u8>, Vec<f32>, f64)> = gradient
             .par_chunks(leaf)
             .map(|part| {
-                let bytes = quantize_leaf(part, block)?;
-                let deq = dequantize(&bytes, part.len(), block)?;
+                let (bytes, deq) = quantize_dequantize_leaf(part, block)?;
                 let squares = if clipping { leaf_square_sum(&deq) } else { 0.0 };
                 Ok((bytes, deq, squares))
             })

@@ -1,7 +1,11 @@
 //! The parallel bookkeeping against the single-threaded reference, byte for byte, on 1 to 4 threads.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-use pogo_bookkeeping::{apply_in_place, codec::quantize_leaf, quantize, state_leaf_hash, tree_of_leaves, ParallelRound};
+use pogo_bookkeeping::{
+    apply_in_place,
+    codec::{quantize_leaf, quantize_leaf_on, Simd},
+    quantize, state_leaf_hash, tree_of_leaves, ParallelRound,
+};
 use pogo_primitives::{
     builder::RoundBuilder,
     merkle::leaf_hash,
@@ -155,6 +159,22 @@ fn quantize_and_trees_match() {
                 }
                 assert_eq!(quantize_leaf(&x, block), quant::quantize(&x, block), "tiny leaf n {n} block {block}");
                 assert_eq!(quantize(&x, block), quant::quantize(&x, block), "tiny n {n} block {block}");
+            }
+            // Every instruction set this CPU has: the same bytes, and the dequantized values dequantize's.
+            for simd in Simd::available() {
+                for (n, block) in [(1usize, 2usize), (7, 2), (130, 64), (4096, 64), (4097, 4096), (3, 3), (100_001, 128)] {
+                    let mut x: Vec<f32> = (0..n).map(|_| rng.value(3.0)).collect();
+                    if n > 200 {
+                        x[256..384].fill(0.0); // all-zero blocks (of 64 and of 128)
+                        x[170] = f32::from_bits(1); // a subnormal
+                    }
+                    let want = quant::quantize(&x, block).unwrap();
+                    let (bytes, deq) = quantize_leaf_on(simd, &x, block, true).unwrap();
+                    assert_eq!(bytes, want, "{simd:?} n {n} block {block}");
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&deq), bits(&quant::dequantize(&want, n, block).unwrap()), "{simd:?} deq n {n} block {block}");
+                }
+                assert_eq!(quantize_leaf_on(simd, &[1.0, f32::NAN, 2.0], 2, true), Err(QuantError::NonFinite { index: 1 }));
             }
             assert_eq!(quantize_leaf(&[1.0, f32::INFINITY], 2), Err(QuantError::NonFinite { index: 1 }));
             assert_eq!(quantize_leaf(&[1.0], 0), Err(QuantError::ZeroBlockSize));
