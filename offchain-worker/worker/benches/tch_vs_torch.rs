@@ -31,10 +31,13 @@
 //! ```
 //! Needs the Shakespeare data (scripts/setup.sh).
 
+mod common;
+
+use common::{median, text_engine};
 use pogo_engine::{
     measure::PlainTrainer,
     model::{Gpt, GptConfig, Model},
-    pin_torch_settings, tasks, Engine,
+    pin_torch_settings, Engine,
 };
 use std::{
     collections::HashMap,
@@ -44,22 +47,9 @@ use std::{
     process::Command,
     time::Instant,
 };
-use tch::Device;
 
 const SEED: [u8; 32] = [2; 32];
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/torch_step.py");
-
-/// The median of `values`.
-fn median(mut values: Vec<f64>) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn text_engine(config: GptConfig, batch: u32) -> Engine<Gpt> {
-    let (m, d, mut s) = tasks::text_task(None, config).expect("Shakespeare data: run scripts/setup.sh");
-    s.batch_size = batch;
-    Engine::new(m, d, s, Device::Cpu).unwrap()
-}
 
 /// The interpreter's torch version, or why there is none.
 fn python_torch(python: &str) -> Result<String, String> {
