@@ -22,8 +22,9 @@
 //! `cargo test` (criterion's test mode) it runs once on 100 k parameters.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use pogo_bookkeeping::{quantize, tree_of_leaves, ParallelRound};
+use pogo_bookkeeping::{codec::Simd, lanes::keyed_hashes_on, quantize, tree_of_leaves, ParallelRound};
 use pogo_primitives::{
+    hash::MERKLE_LEAF_KEY,
     merkle::node_hash,
     quant::dequantize,
     spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
@@ -111,6 +112,19 @@ fn benches(c: &mut Criterion) {
     group.bench_function("state root", |b| b.iter(|| round.state_tree().unwrap().root()));
     group.bench_function("quantize+pack", |b| b.iter(|| quantize(black_box(&g), 64).unwrap()));
     group.finish();
+
+    // The leaf hashes alone, on one core: BLAKE3 one leaf at a time against the lanes of each path.
+    let leaf_refs: Vec<&[u8]> = gradient_leaves.iter().map(Vec::as_slice).collect();
+    let mut lanes_group = c.benchmark_group(format!("gradient leaf hashes, one core, {} leaves", leaf_refs.len()));
+    lanes_group.throughput(criterion::Throughput::Bytes(gradient_bytes.len() as u64));
+    lanes_group.sample_size(10);
+    lanes_group.bench_function("blake3, one leaf at a time", |b| {
+        b.iter(|| leaf_refs.iter().map(|l| blake3::keyed_hash(&MERKLE_LEAF_KEY, l)).collect::<Vec<_>>())
+    });
+    for simd in Simd::available() {
+        lanes_group.bench_function(format!("lanes, {simd:?}"), |b| b.iter(|| keyed_hashes_on(simd, &MERKLE_LEAF_KEY, &leaf_refs)));
+    }
+    lanes_group.finish();
 
     // The ratios, from one run of each on the same machine.
     let t_raw_state = median(reps, || blake3::Hasher::new().update_rayon(&state_bytes).finalize());

@@ -6,8 +6,9 @@
 //!   floats the order of the bits is the order of the values, and `|−0.0|` is `+0.0`): an integer
 //!   reduction, where a float `>` reduction would not vectorize without fast math;
 //! * the code as `(x / scale + 1.5·2^23) − 1.5·2^23` (the reference's `round_half_even`, the same IEEE
-//!   operations), converted to an integer (exact: `|r| ≤ 8`) and clamped to `[−7, 7]` as an integer, which
-//!   is the reference's `r ≥ 7 → 7`, `r ≤ −7 → −7`;
+//!   operations), taken as the difference of the two sums' bit patterns (exact: both lie in
+//!   [2^23, 2^24), where floats are 1 apart) and clamped to `[−7, 7]` as an integer, which is the reference's `r ≥ 7 → 7`,
+//!   `r ≤ −7 → −7`;
 //! * the finiteness test as one `&`-fold; the index of the first bad value is looked up only when there is one.
 //!
 //! The build targets baseline x86-64 (SSE2), so the same code is also compiled for AVX2 and AVX-512F
@@ -175,8 +176,10 @@ fn encode_group_body(values: &[f32], block: usize, out: &mut [u8], deq: &mut [f3
 fn encode_block(values: &[f32], out: &mut [u8], deq: &mut [f32]) {
     let max_bits = values.iter().fold(0u32, |m, v| m.max(v.abs().to_bits()));
     let scale = f32::from_bits(max_bits) / 7.0;
-    let (scale_bytes, codes) = out.split_at_mut(4.min(out.len()));
-    scale_bytes.copy_from_slice(&scale.to_bits().to_le_bytes());
+    let Some((scale_bytes, codes)) = out.split_first_chunk_mut::<4>() else {
+        return;
+    };
+    *scale_bytes = scale.to_bits().to_le_bytes();
     if scale == 0.0 {
         codes.fill(0);
         deq.fill(0.0);
@@ -186,9 +189,15 @@ fn encode_block(values: &[f32], out: &mut [u8], deq: &mut [f32]) {
     let mut deq_parts = deq.chunks_mut(BATCH);
     for (part, packed) in values.chunks(BATCH).zip(codes.chunks_mut(BATCH / 2)) {
         for (c, &x) in batch.iter_mut().zip(part) {
-            let r = (x / scale + MAGIC) - MAGIC;
-            #[allow(clippy::cast_possible_truncation)] // |r| <= 8 and integral: exact
-            let code = r as i32;
+            // `|x / scale|` is at most 7 and a little (more only under a subnormal scale, still far below
+            // 2^22), so `t = x / scale + MAGIC` lies in the binade [2^23, 2^24), where floats are 1 apart and
+            // their bit patterns consecutive integers: `t − MAGIC` is the rounded quotient `r`, and so is
+            // the difference of the bit patterns, an integer subtraction (`r as i32` would be a
+            // saturating conversion that the compiler does not vectorize).
+            let t = x / scale + MAGIC;
+            // (`wrapping_sub`: exact here, and the build's overflow checks would stop the vectorizer.)
+            #[allow(clippy::cast_possible_wrap)] // both patterns are below 2^31
+            let code = (t.to_bits() as i32).wrapping_sub(MAGIC.to_bits() as i32);
             *c = code.clamp(-7, 7);
         }
         if let Some(d) = deq_parts.next() {
@@ -204,7 +213,8 @@ fn encode_block(values: &[f32], out: &mut [u8], deq: &mut [f32]) {
         }
         for (byte, pair) in packed.iter_mut().zip(batch.chunks_exact(2)) {
             let (lo, hi) = (pair.first().copied().unwrap_or(0), pair.get(1).copied().unwrap_or(0));
-            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)] // two's complement nibbles
+            #[allow(clippy::cast_sign_loss, clippy::cast_possible_truncation)]
+            // two's complement nibbles
             let b = ((lo as u32) & 0x0f) | (((hi as u32) & 0x0f) << 4);
             #[allow(clippy::cast_possible_truncation)] // b < 256
             let b = b as u8;

@@ -25,6 +25,7 @@
 
 pub mod codec;
 pub mod fused;
+pub mod lanes;
 pub mod round;
 pub mod scalars;
 
@@ -35,7 +36,6 @@ pub use scalars::PreparedScalars;
 
 use pogo_primitives::{
     hash::MERKLE_LEAF_KEY,
-    merkle::leaf_hash,
     state::{check_finite, StateError},
     Hash, MerkleError, MerkleTree,
 };
@@ -51,12 +51,50 @@ use rayon::prelude::*;
 pub fn state_leaf_hash(parts: &[&[f32]]) -> Result<Hash, StateError> {
     let mut hasher = blake3::Hasher::new_keyed(&MERKLE_LEAF_KEY);
     for part in parts {
-        if !part.iter().fold(true, |ok, v| ok & v.is_finite()) {
+        if !all_finite(part) {
             check_finite(part)?;
         }
         hash_le_bytes(&mut hasher, part);
     }
     Ok(*hasher.finalize().as_bytes())
+}
+
+/// Whether every value is finite: one branch-free `&`-fold, on the widest SIMD path this CPU has
+/// ([`codec::Simd`]; the build's baseline, SSE2, tests 4 values per instruction, AVX-512F 16).
+pub fn all_finite(values: &[f32]) -> bool {
+    #[inline(always)]
+    fn fold(values: &[f32]) -> bool {
+        values.iter().fold(true, |ok, v| ok & v.is_finite())
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    fn fold_avx2(values: &[f32]) -> bool {
+        fold(values)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    fn fold_avx512(values: &[f32]) -> bool {
+        fold(values)
+    }
+    match codec::Simd::best() {
+        #[cfg(target_arch = "x86_64")]
+        codec::Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
+            // SAFETY: the CPU has AVX-512F (checked on the line above), all `fold_avx512` requires.
+            #[allow(unsafe_code)]
+            unsafe {
+                fold_avx512(values)
+            }
+        },
+        #[cfg(target_arch = "x86_64")]
+        codec::Simd::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
+            // SAFETY: the CPU has AVX2 (checked on the line above), all `fold_avx2` requires.
+            #[allow(unsafe_code)]
+            unsafe {
+                fold_avx2(values)
+            }
+        },
+        _ => fold(values),
+    }
 }
 
 /// Feeds the little-endian bytes of `values` to `hasher`.
@@ -78,7 +116,24 @@ fn hash_le_bytes(hasher: &mut blake3::Hasher, values: &[f32]) {
     }
 }
 
-/// The Merkle tree over `leaves`, the leaf hashes computed in parallel.
+/// The Merkle tree over `leaves`: the leaf hashes computed in SIMD lanes ([`lanes`]) on every core, then
+/// the tree of [`tree_of_leaf_hashes`].
 pub fn tree_of_leaves(leaves: &[Vec<u8>]) -> Result<MerkleTree, MerkleError> {
-    MerkleTree::from_leaf_hashes(leaves.par_iter().map(|l| leaf_hash(l)).collect::<Vec<Hash>>())
+    let hashes: Vec<Hash> = leaves
+        .par_chunks(LEAVES_PER_TASK)
+        .flat_map_iter(|part| {
+            let messages: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
+            lanes::keyed_hashes(&MERKLE_LEAF_KEY, &messages)
+        })
+        .collect();
+    tree_of_leaf_hashes(hashes)
 }
+
+/// The Merkle tree over leaf hashes, `MerkleTree::from_leaf_hashes` with each level's nodes hashed in
+/// SIMD lanes on every core ([`lanes::node_hashes`]).
+pub fn tree_of_leaf_hashes(hashes: Vec<Hash>) -> Result<MerkleTree, MerkleError> {
+    MerkleTree::from_leaf_hashes_with(hashes, lanes::node_hashes)
+}
+
+/// Leaves per rayon task in [`tree_of_leaves`]: whole 16-lane batches.
+const LEAVES_PER_TASK: usize = 32;

@@ -1,6 +1,6 @@
 //! [`ParallelRound`]: the bookkeeping of `RoundBuilder::step`, leaf-parallel.
 
-use crate::{apply_in_place, codec::quantize_dequantize_leaf, state_leaf_hash, tree_of_leaves};
+use crate::{apply_in_place, codec::quantize_dequantize_leaf, state_leaf_hash, tree_of_leaf_hashes, tree_of_leaves};
 use pogo_primitives::{
     builder::BuildError,
     round::StepRecord,
@@ -105,7 +105,7 @@ impl ParallelRound {
             })
             .collect::<Result<Vec<Hash>, StateError>>()
             .map_err(BuildError::State)?;
-        MerkleTree::from_leaf_hashes(hashes).map_err(BuildError::Merkle)
+        tree_of_leaf_hashes(hashes).map_err(BuildError::Merkle)
     }
 
     /// One step from the full-precision `gradient`: the bytes, roots and state of `RoundBuilder::step`.

@@ -189,6 +189,16 @@ fn quantize_and_trees_match() {
             let leaves: Vec<Vec<u8>> = (0..1000).map(|i| vec![i as u8; (i % 97) + 1]).collect();
             let want = MerkleTree::from_leaves(leaves.iter().map(|l| l.as_slice())).unwrap();
             assert_eq!(tree_of_leaves(&leaves).unwrap().root(), want.root());
+            // Leaves of one length (a step's gradient leaves: 2,304 bytes, the last shorter) go through
+            // the SIMD lanes; every level of the tree, so every proof, is the reference's.
+            let leaves: Vec<Vec<u8>> =
+                (0..1001u32).map(|i| (0..if i == 1000 { 260 } else { 2304 }).map(|j| (i * 7 + j) as u8).collect()).collect();
+            let want = MerkleTree::from_leaves(leaves.iter().map(|l| l.as_slice())).unwrap();
+            let got = tree_of_leaves(&leaves).unwrap();
+            assert_eq!(got.root(), want.root());
+            for i in [0u64, 1, 15, 16, 17, 511, 999, 1000] {
+                assert_eq!(got.proof(i), want.proof(i), "proof {i}");
+            }
         });
     }
 }

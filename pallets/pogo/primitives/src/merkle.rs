@@ -118,6 +118,24 @@ pub struct MerkleTree {
 impl MerkleTree {
     /// Builds the tree over leaf hashes.
     pub fn from_leaf_hashes(leaves: Vec<Hash>) -> Result<Self, MerkleError> {
+        Self::from_leaf_hashes_with(leaves, |pairs, out| {
+            for (dst, pair) in out.iter_mut().zip(pairs.chunks_exact(2)) {
+                if let [left, right] = pair {
+                    *dst = node_hash(left, right);
+                }
+            }
+        })
+    }
+
+    /// Builds the tree over leaf hashes with the node hashes of each level computed by `nodes`, for a
+    /// caller that hashes many nodes at once (the worker hashes them in SIMD lanes). `nodes(pairs, out)`
+    /// is given the level's nodes that have a partner (an even number, in order) and must write
+    /// `node_hash(left, right)` of the `i`-th pair into `out[i]`; the odd last node is promoted here, as in
+    /// [`from_leaf_hashes`](Self::from_leaf_hashes).
+    pub fn from_leaf_hashes_with<F>(leaves: Vec<Hash>, mut nodes: F) -> Result<Self, MerkleError>
+    where
+        F: FnMut(&[Hash], &mut [Hash]),
+    {
         if leaves.is_empty() {
             return Err(MerkleError::NoLeaves);
         }
@@ -125,7 +143,12 @@ impl MerkleTree {
         let mut levels = Vec::new();
         let mut current = leaves;
         while current.len() > 1 {
-            let next = parent_level(&current);
+            let paired = current.len() & !1;
+            let mut next = alloc::vec![[0u8; 32]; current.len().div_ceil(2)];
+            nodes(current.get(..paired).unwrap_or(&[]), next.get_mut(..paired / 2).unwrap_or(&mut []));
+            if let (Some(odd), Some(last)) = (current.get(paired), next.last_mut()) {
+                *last = *odd;
+            }
             levels.push(current);
             current = next;
         }
