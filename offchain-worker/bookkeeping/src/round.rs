@@ -1,15 +1,24 @@
 //! [`ParallelRound`]: the bookkeeping of `RoundBuilder::step`, leaf-parallel.
 
-use crate::{apply_in_place, codec::quantize_dequantize_leaf, state_leaf_hash, tree_of_leaf_hashes, tree_of_leaves};
+use crate::{
+    apply_in_place,
+    codec::quantize_dequantize_leaf,
+    norm::{leaf_square_sums, SUM_LANES},
+    state_leaf_hash, tree_of_leaf_hashes, tree_of_leaves,
+};
 use pogo_primitives::{
     builder::BuildError,
+    quant::QuantError,
     round::StepRecord,
     spec::{f, StepScalars, TrainingSpec, UpdateRule},
     state::{leaf_bytes, StateError},
-    update::{clipping_factor, combine_leaf_sums, leaf_square_sum, UpdateError},
+    update::{clipping_factor, combine_leaf_sums, UpdateError},
     Hash, MerkleTree,
 };
 use rayon::prelude::*;
+
+/// One gradient leaf's 4-bit bytes and dequantized values.
+type CodedLeaf = (Vec<u8>, Vec<f32>);
 
 /// A round's state (weights and optimizer slots) and its step counter, stepped on every core.
 #[derive(Clone, Debug)]
@@ -119,16 +128,19 @@ impl ParallelRound {
             return Err(BuildError::Shape);
         }
         // 1. Per leaf: quantize and dequantize in one pass, and the leaf's square sum for the clipping norm (protocol 7).
+        //    Leaves go to the pool in groups of `SUM_LANES`, whose square sums run interleaved (`norm`).
         let clipping = f(self.spec.max_grad_norm) != 0.0;
         let coded: Vec<(Vec<u8>, Vec<f32>, f64)> = gradient
-            .par_chunks(leaf)
-            .map(|part| {
-                let (bytes, deq) = quantize_dequantize_leaf(part, block)?;
-                let squares = if clipping { leaf_square_sum(&deq) } else { 0.0 };
-                Ok((bytes, deq, squares))
+            .par_chunks(leaf.saturating_mul(SUM_LANES))
+            .map(|group| {
+                let coded: Vec<Result<CodedLeaf, QuantError>> = group.chunks(leaf).map(|part| quantize_dequantize_leaf(part, block)).collect();
+                let deq: Vec<&[f32]> = coded.iter().map(|c| c.as_ref().map_or(&[][..], |(_, d)| d.as_slice())).collect();
+                let sums = if clipping { leaf_square_sums(&deq) } else { vec![0.0; deq.len()] };
+                coded.into_iter().zip(sums).map(|(c, s)| c.map(|(bytes, deq)| (bytes, deq, s))).collect::<Vec<_>>()
             })
-            .collect::<Vec<Result<_, _>>>()
+            .collect::<Vec<Vec<Result<_, _>>>>()
             .into_iter()
+            .flatten()
             .collect::<Result<Vec<_>, _>>()
             .map_err(BuildError::Quant)?;
         // 2. The clipping factor: the leaves' sums combined in leaf order.

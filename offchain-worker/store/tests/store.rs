@@ -136,6 +136,53 @@ fn writes_refuse_content_that_does_not_match() {
     assert!(matches!(store.put_builder_round(&other_round.builder, &r.manifest), Err(StoreError::Manifest(_))));
 }
 
+/// The miner's writes with a tree it computed: the same files as the hashing writes, and the same refusals
+/// of a wrong shape; a wrong tree is not checked at write time but reads as corrupt.
+#[test]
+fn writes_with_a_tree_are_the_hashing_writes() {
+    use pogo_primitives::{state::state_tree, MerkleTree};
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (hashing, with_tree) = (RoundStore::open(a.path()).unwrap(), RoundStore::open(b.path()).unwrap());
+    let r = build_round(3);
+    let spec = r.spec;
+    let state = r.state(Some(3)); // the first checkpoint (interval 4)
+    let slots: Vec<&[f32]> = state.slots.iter().map(Vec::as_slice).collect();
+    let tree = || state_tree(&spec, &state.weights, &slots).unwrap();
+    let root = hashing.put_state(&spec, &state).unwrap();
+    with_tree.put_state_with_tree(&spec, tree(), &state.weights, &state.slots).unwrap();
+    assert_eq!(fs::read(hashing.state_path(&root)).unwrap(), fs::read(with_tree.state_path(&root)).unwrap());
+    assert_eq!(with_tree.load_state(&spec, &root).unwrap(), state);
+    with_tree.put_state_with_tree(&spec, tree(), &state.weights, &state.slots).unwrap(); // already stored: no-op
+    let grads = r.builder.gradient_leaves(0).unwrap();
+    let grad_tree = MerkleTree::from_leaves(grads.iter().map(Vec::as_slice)).unwrap();
+    hashing.put_gradient(&spec, &grad_tree.root(), grads).unwrap();
+    with_tree.put_gradient_with_tree(&spec, grad_tree.clone(), grads).unwrap();
+    let grad_root = grad_tree.root();
+    assert_eq!(fs::read(hashing.gradient_path(&grad_root)).unwrap(), fs::read(with_tree.gradient_path(&grad_root)).unwrap());
+    assert_eq!(with_tree.gradient_leaves(&spec, &grad_root).unwrap(), grads.to_vec());
+
+    // Refused shapes change nothing.
+    let c = tempfile::tempdir().unwrap();
+    let fresh = RoundStore::open(c.path()).unwrap();
+    let short_tree = MerkleTree::from_leaves(grads.iter().take(1).map(Vec::as_slice)).unwrap();
+    assert!(matches!(fresh.put_gradient_with_tree(&spec, short_tree, grads), Err(StoreError::Shape { .. })));
+    assert!(matches!(fresh.put_gradient_with_tree(&spec, grad_tree.clone(), &grads[..1]), Err(StoreError::Shape { .. })));
+    assert!(matches!(fresh.put_state_with_tree(&spec, tree(), &state.weights[1..], &state.slots), Err(StoreError::State(_))));
+    let mut nan = state.weights.clone();
+    nan[2] = f32::NAN;
+    assert!(matches!(fresh.put_state_with_tree(&spec, tree(), &nan, &state.slots), Err(StoreError::State(_))));
+    assert_eq!(fresh.counts(), Default::default());
+    assert_eq!(fresh.usage().unwrap().temp.files, 0, "refused writes leave no temporary file");
+
+    // A tree of other content: written under that tree's root, read back as corrupt.
+    let mut other = state.weights.clone();
+    other[0] += 1.0;
+    let wrong = state_tree(&spec, &other, &slots).unwrap();
+    let wrong_root = wrong.root();
+    fresh.put_state_with_tree(&spec, wrong, &state.weights, &state.slots).unwrap();
+    assert!(matches!(fresh.load_state(&spec, &wrong_root), Err(StoreError::Corrupt { .. })));
+}
+
 #[test]
 fn damaged_files_are_typed_errors_and_are_repaired_by_a_new_write() {
     let dir = tempfile::tempdir().unwrap();

@@ -11,9 +11,10 @@
 //! - **gradient**: `Engine::step_gradient`, forward and backward and the gradient copied to a `Vec<f32>`:
 //!   what the miner asks of libtorch;
 //! - **bookkeeping**: everything the miner then does with it (`roles/miner/train.rs`): the finiteness scan
-//!   and `ParallelRound::step` (4-bit codec, clipping factor, exact AdamW, gradient root, checkpoint leaves
-//!   and root), the time of the round's `C` steps over `C`; the round-store writes are timed apart
-//!   (disk, not compute);
+//!   and `ParallelRound::step` (4-bit codec, clipping factor, exact AdamW, gradient root, the checkpoint's
+//!   state root hashed in place), the time of the round's `C` steps over `C`; the round-store writes
+//!   (`put_gradient_with_tree`, `put_state_with_tree`: the leaves written with the trees the step already
+//!   computed) are timed apart (disk, not compute);
 //! - **reference**: the same bookkeeping single-threaded (`RoundBuilder::step`), what the miner ran before.
 //!
 //! Summary lines (`summary: NAME VALUE UNIT GOAL met|not-met|info`): the bookkeeping as % of the plain step
@@ -75,7 +76,7 @@ fn measure<M: Model>(label: &str, engine: &Engine<M>, reps: usize) -> Measured {
 
     // The gradients of one segment, at the weights the PoGO round reaches (taken once, reused below so
     // the bookkeeping is timed on real gradients without re-running libtorch).
-    let mut round = ParallelRound::new(spec, w0.clone(), slots.clone(), 1).unwrap().keeping_checkpoint_leaves();
+    let mut round = ParallelRound::new(spec, w0.clone(), slots.clone(), 1).unwrap();
     let mut gradients = Vec::new();
     let mut gradient_times = Vec::new();
     for s in 0..c {
@@ -93,18 +94,18 @@ fn measure<M: Model>(label: &str, engine: &Engine<M>, reps: usize) -> Measured {
         // A fresh store each time: a store skips objects it already holds.
         let dir = tempfile::tempdir().unwrap();
         let store = RoundStore::open(dir.path()).unwrap();
-        let mut round = ParallelRound::new(spec, w0.clone(), slots.clone(), 1).unwrap().keeping_checkpoint_leaves();
+        let mut round = ParallelRound::new(spec, w0.clone(), slots.clone(), 1).unwrap();
         let mut compute = 0.0;
         let mut disk = 0.0;
         for g in &gradients {
             let t = Instant::now();
-            assert!(g.loss.is_finite() && g.values.iter().all(|v| v.is_finite()));
+            assert!(g.loss.is_finite() && pogo_bookkeeping::all_finite_parallel(&g.values));
             let built = round.step(&g.values, g.loss).unwrap();
             compute += secs(t.elapsed());
             let t = Instant::now();
-            store.put_gradient(&spec, &built.record.gradient_root, &built.gradient_leaves).unwrap();
-            if let (Some(root), Some(leaves)) = (built.record.checkpoint_root, built.checkpoint_leaves.as_ref()) {
-                store.put_state_leaves(&spec, &root, leaves).unwrap();
+            store.put_gradient_with_tree(&spec, built.gradient_tree, &built.gradient_leaves).unwrap();
+            if let Some(tree) = built.checkpoint {
+                store.put_state_with_tree(&spec, tree, round.weights(), round.slots()).unwrap();
             }
             disk += secs(t.elapsed());
         }

@@ -257,28 +257,49 @@ impl RoundStore {
         kind: ObjectKind,
         spec: &TrainingSpec,
         expected: Option<Hash>,
+        leaves: impl Iterator<Item = Result<L, StoreError>>,
+    ) -> Result<Hash, StoreError> {
+        self.write_object(kind, spec, expected, None, leaves)
+    }
+
+    /// Writes an object from its leaves, hashing them on the way unless `hashed` brings their tree (then
+    /// only its leaf count is checked); `expected`, when given, must be the root.
+    fn write_object<L: AsRef<[u8]>>(
+        &self,
+        kind: ObjectKind,
+        spec: &TrainingSpec,
+        expected: Option<Hash>,
+        hashed: Option<MerkleTree>,
         mut leaves: impl Iterator<Item = Result<L, StoreError>>,
     ) -> Result<Hash, StoreError> {
         checked(spec)?;
         let count = spec.leaf_count();
+        if hashed.as_ref().is_some_and(|t| t.leaf_count() != count) {
+            return Err(StoreError::Shape { kind, reason: "the tree has the wrong number of leaves" });
+        }
         let mut file = self.temp.create()?;
         if kind == ObjectKind::State {
             file.write_all(&header(spec))?;
         }
-        let mut hashes = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+        let mut hashes = Vec::with_capacity(if hashed.is_some() { 0 } else { usize::try_from(count).unwrap_or(0) });
         for index in 0..count {
             let leaf = leaves.next().ok_or(StoreError::Shape { kind, reason: "too few leaves" })??;
             let leaf = leaf.as_ref();
             if kind.leaf_len(spec, index) != Some(leaf.len()) {
                 return Err(StoreError::Shape { kind, reason: "a leaf has the wrong length" });
             }
-            hashes.push(leaf_hash(leaf));
+            if hashed.is_none() {
+                hashes.push(leaf_hash(leaf));
+            }
             file.write_all(leaf)?;
         }
         if leaves.next().is_some() {
             return Err(StoreError::Shape { kind, reason: "too many leaves" });
         }
-        let tree = MerkleTree::from_leaf_hashes(hashes).map_err(|_| StoreError::Shape { kind, reason: "no leaves" })?;
+        let tree = match hashed {
+            Some(tree) => tree,
+            None => MerkleTree::from_leaf_hashes(hashes).map_err(|_| StoreError::Shape { kind, reason: "no leaves" })?,
+        };
         let root = tree.root();
         if let Some(expected) = expected {
             if expected != root {
@@ -337,6 +358,41 @@ impl RoundStore {
         checked(spec)?;
         if !self.already_stored(ObjectKind::State, spec, root)? {
             self.write_leaves(ObjectKind::State, spec, Some(*root), leaves.iter().map(Ok))?;
+        }
+        Ok(())
+    }
+
+    /// Stores a state straight from its values (`weights` and each optimizer slot, as the miner's
+    /// `ParallelRound` holds them) with `tree`, the state tree the caller computed from these same values
+    /// (`ParallelRound::state_tree`, every core): the leaves are written as `state::leaf_bytes` makes them
+    /// and not hashed a second time, so no copy of the whole state's leaves is built in memory and a
+    /// checkpoint is hashed once. Every read of the object still checks it against its root (a wrong
+    /// `tree` makes an object that reads as corrupt, never wrong data). A state already stored whole is
+    /// not written again.
+    pub fn put_state_with_tree(&self, spec: &TrainingSpec, tree: MerkleTree, weights: &[f32], slots: &[Vec<f32>]) -> Result<(), StoreError> {
+        checked(spec)?;
+        let p = usize::try_from(spec.param_count).map_err(|_| StateFileError::Mismatch("too large"))?;
+        if weights.len() != p || slots.len() != spec.rule.slots() || slots.iter().any(|s| s.len() != p) {
+            return Err(StoreError::State(StateFileError::Mismatch("state size")));
+        }
+        if self.already_stored(ObjectKind::State, spec, &tree.root())? {
+            return Ok(());
+        }
+        let slots: Vec<&[f32]> = slots.iter().map(Vec::as_slice).collect();
+        let leaves = (0..spec.leaf_count()).map(|index| {
+            leaf_bytes(spec, weights, &slots, index).map_err(|reason| StoreError::State(StateFileError::Leaf { index, reason }))
+        });
+        self.write_object(ObjectKind::State, spec, None, Some(tree), leaves).map(|_| ())
+    }
+
+    /// Stores one step's gradient leaves with `tree`, their tree as the caller computed it from these same
+    /// bytes (the miner's `ParallelRound::step` returns both), not hashed a second time; reads check the
+    /// object against its root as for [`put_state_with_tree`](Self::put_state_with_tree). A gradient
+    /// already stored whole is not written again.
+    pub fn put_gradient_with_tree(&self, spec: &TrainingSpec, tree: MerkleTree, leaves: &[Vec<u8>]) -> Result<(), StoreError> {
+        checked(spec)?;
+        if !self.already_stored(ObjectKind::Gradient, spec, &tree.root())? {
+            self.write_object(ObjectKind::Gradient, spec, None, Some(tree), leaves.iter().map(Ok))?;
         }
         Ok(())
     }

@@ -96,15 +96,13 @@ pub fn build_round(
     let spec = *engine.spec();
     let store_err = |e: pogo_store::StoreError| TrainError::Store(e.to_string());
     let build_err = |e| TrainError::Engine(EngineError::Build(e));
-    let mut round =
-        ParallelRound::new(spec, inputs.base.weights.clone(), inputs.base.slots.clone(), inputs.first_global_step)
-            .map_err(build_err)?
-            .keeping_checkpoint_leaves();
-    // The base first (every fraud proof of the first segment opens it).
-    let base_leaves = round.state_leaves().map_err(build_err)?;
-    let base_root = pogo_bookkeeping::tree_of_leaves(&base_leaves).map_err(|e| build_err(BuildError::Merkle(e)))?.root();
-    store.put_state_leaves(&spec, &base_root, &base_leaves).map_err(store_err)?;
-    drop(base_leaves);
+    let mut round = ParallelRound::new(spec, inputs.base.weights.clone(), inputs.base.slots.clone(), inputs.first_global_step)
+        .map_err(build_err)?;
+    // The base first (every fraud proof of the first segment opens it). States are hashed in place on
+    // every core and written straight from the values with that tree (no copy of their leaves in memory).
+    let base_tree = round.state_tree().map_err(build_err)?;
+    let base_root = base_tree.root();
+    store.put_state_with_tree(&spec, base_tree, round.weights(), round.slots()).map_err(store_err)?;
     let eval_before = engine.eval_loss(&inputs.base.weights, inputs.eval_chunk)? as f32;
     let started = Instant::now();
     let salt = u64::from(inputs.round).wrapping_mul(0x9E37_79B9).wrapping_add(u64::from(inputs.task));
@@ -119,13 +117,13 @@ pub fn build_round(
             }
         }
         let g = step_gradient(local, round.weights(), &inputs, step, &faked, previous.as_ref())?;
-        if !g.loss.is_finite() || g.values.iter().any(|v| !v.is_finite()) {
+        if !g.loss.is_finite() || !pogo_bookkeeping::all_finite_parallel(&g.values) {
             return Err(EngineError::NonFinite(step).into());
         }
         let built = round.step(&g.values, g.loss).map_err(build_err)?;
-        store.put_gradient(&spec, &built.record.gradient_root, &built.gradient_leaves).map_err(store_err)?;
-        if let (Some(root), Some(leaves)) = (built.record.checkpoint_root, built.checkpoint_leaves.as_ref()) {
-            store.put_state_leaves(&spec, &root, leaves).map_err(store_err)?;
+        store.put_gradient_with_tree(&spec, built.gradient_tree, &built.gradient_leaves).map_err(store_err)?;
+        if let Some(tree) = built.checkpoint {
+            store.put_state_with_tree(&spec, tree, round.weights(), round.slots()).map_err(store_err)?;
         }
         previous = Some(g);
         let loss = f32::from_bits(built.record.train_loss);
