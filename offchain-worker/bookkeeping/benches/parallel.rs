@@ -15,9 +15,11 @@
 //! throughputs the cost model of `pogo-cost` needs (docs/cost-analysis.md): the run's parameter count and
 //! thread count, state-root and gradient-root hashing (bytes/s), raw BLAKE3 `update_rayon` (bytes/s),
 //! quantize + pack, dequantize, the exact AdamW update and the protocol's clipping norm (per-leaf f64 square
-//! sums on the pool, combined in leaf order: `update::leaf_square_sum`, `combine_leaf_sums`) (params/s, all
-//! cores) and Merkle node
-//! hashes (`merkle::node_hash`, 64 bytes each, a chain on one core, hashes/s).
+//! sums on the pool, 8 leaves interleaved per thread, combined in leaf order: `update::leaf_square_sum`,
+//! `combine_leaf_sums`) (params/s, all cores), Merkle node hashes (`merkle::node_hash`, 64 bytes each, a
+//! chain on one core, hashes/s) and one chain of dependent f64 additions on one core (the norm's serial
+//! part, additions/s). A criterion group also times the gradient leaf hashes on one core: BLAKE3 one leaf
+//! at a time against the SIMD lanes of `lanes.rs` on every instruction set the CPU has.
 //! `POGO_BENCH_PARAMS=N` sets the parameter count (e.g. 100000000 for the ≥ 100 M configuration). Under
 //! `cargo test` (criterion's test mode) it runs once on 100 k parameters.
 
@@ -155,6 +157,8 @@ fn benches(c: &mut Criterion) {
             .collect();
         clipping_factor(1.0, combine_leaf_sums(sums))
     });
+    // The clipping norm's serial part: one chain of dependent f64 additions on one core.
+    let t_chain = median(reps, || combine_leaf_sums(black_box(&g).iter().map(|&x| f64::from(x))));
     let node_hashes = 1_000_000usize;
     let t_nodes = median(reps, || (0..node_hashes).fold([0u8; 32], |acc, _| node_hash(black_box(&acc), &acc)));
     let gb = |bytes: usize, t: f64| bytes as f64 / t / 1e9;
@@ -195,6 +199,7 @@ fn benches(c: &mut Criterion) {
         ("exact_adamw_throughput", per_s(p, t_exact), "params/s"),
         ("clipping_norm_throughput", per_s(p, t_norm), "params/s"),
         ("merkle_node_hash_throughput", per_s(node_hashes, t_nodes), "hashes/s"),
+        ("f64_chain_throughput", per_s(p, t_chain), "additions/s"),
     ] {
         println!("summary: {name} {value:.4e} {unit} - info");
     }

@@ -83,7 +83,7 @@ impl NodeRates {
             exact_adamw: cpu.exact_adamw * scale,
             node_hash: cpu.node_hash_one_core * cores,
             clipping_norm_leaf_sums: cpu.clipping_norm * scale,
-            leaf_sum_combine: cpu.clipping_norm / cpu.threads,
+            leaf_sum_combine: cpu.f64_chain_one_core,
         }
     }
 }

@@ -289,6 +289,9 @@ pub struct CpuConstants {
     pub clipping_norm: f64,
     /// Merkle node hashes (64 bytes each), hashes per second on one core.
     pub node_hash_one_core: f64,
+    /// One chain of dependent f64 additions (`update::combine_leaf_sums` over a long sequence), additions
+    /// per second on one core: the serial part of the clipping norm, whose speed is the adder's latency.
+    pub f64_chain_one_core: f64,
 }
 
 /// The clipping norm of protocol version 2, parameters per second on one core: one sequential f64 sum of
@@ -303,7 +306,7 @@ pub const PROTOCOL_V2_CLIPPING_NORM_SOURCE: &str =
     "protocol v2 measurement, docs/measured/cpu-2026-12-01.txt before re-recording, git af23501";
 
 /// `(name, unit)` of every measurement [`CpuConstants`] reads.
-pub const NEEDED: [(&str, &str); 10] = [
+pub const NEEDED: [(&str, &str); 11] = [
     ("bench_params", "params"),
     ("bench_threads", "threads"),
     ("state_root_throughput", "bytes/s"),
@@ -314,6 +317,7 @@ pub const NEEDED: [(&str, &str); 10] = [
     ("exact_adamw_throughput", "params/s"),
     ("clipping_norm_throughput", "params/s"),
     ("merkle_node_hash_throughput", "hashes/s"),
+    ("f64_chain_throughput", "additions/s"),
 ];
 
 impl CpuConstants {
@@ -330,7 +334,7 @@ impl CpuConstants {
             }
             *slot = summary.value;
         }
-        let [bench_params, threads, state_root, gradient_root, blake3, quantize, dequantize, exact_adamw, clipping_norm, node_hash_one_core] =
+        let [bench_params, threads, state_root, gradient_root, blake3, quantize, dequantize, exact_adamw, clipping_norm, node_hash_one_core, f64_chain_one_core] =
             values;
         Ok(Self {
             bench_params,
@@ -343,6 +347,7 @@ impl CpuConstants {
             exact_adamw,
             clipping_norm,
             node_hash_one_core,
+            f64_chain_one_core,
         })
     }
 }

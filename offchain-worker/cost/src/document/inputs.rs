@@ -188,8 +188,8 @@ pub(super) fn sources(md: &mut Md, r: &Report) {
          (memory bandwidth is shared). The clipping norm (`update::gradient_scale`, protocol version 3, section \
          7) sums each leaf's squares on its own, so those sums scale like the other rates; only adding the \
          leaves' sums in leaf order is serial, one f64 addition per leaf on one core whatever the node count. \
-         It is priced at the measured clipping-norm rate per thread, {} (one addition per element is what \
-         summing a leaf costs a core; section 6 gives each model's time). Protocol version 2 summed the whole \
+         It is priced at the measured rate of one chain of dependent f64 additions on one core, {} \
+         (`f64_chain_throughput`; section 6 gives each model's time). Protocol version 2 summed the whole \
          gradient in one sequence on one core (section 9, finding 4).",
         count(threads),
         count(s.node.cpu_cores.value),

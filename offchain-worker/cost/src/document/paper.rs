@@ -162,8 +162,8 @@ fn norm_finding(md: &mut Md, r: &Report) {
          a full-replay verifier at every replayed step; it ran at {} ({}). Version 3 sums each leaf's squares on \
          its own (`update::leaf_square_sum`; the leaves are independent and run on every core like the rest of \
          the bookkeeping) and adds only the leaves' sums in leaf order (`update::combine_leaf_sums`): the \
-         serial part is one f64 addition per leaf, priced at the measured per-core rate of the leaf sums, {} \
-         (one addition per element is what summing a leaf costs a core). *The floor is gone*:",
+         serial part is one f64 addition per leaf, priced at the measured rate of one chain of dependent f64 \
+         additions on one core, {} (`f64_chain_throughput`). *The floor is gone*:",
         rate(PROTOCOL_V2_CLIPPING_NORM_ONE_CORE, "params/s on one core"),
         PROTOCOL_V2_CLIPPING_NORM_SOURCE,
         rate(r.fp32.leaf_sum_combine, "leaf sums/s")
