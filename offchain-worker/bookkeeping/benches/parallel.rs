@@ -25,7 +25,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pogo_bookkeeping::{
-    codec::Simd,
+    codec::{dequantize_leaf, Simd},
     lanes::keyed_hashes_on,
     norm::{leaf_square_sums, SUM_LANES},
     quantize, tree_of_leaves, ParallelRound,
@@ -33,7 +33,6 @@ use pogo_bookkeeping::{
 use pogo_primitives::{
     hash::MERKLE_LEAF_KEY,
     merkle::node_hash,
-    quant::dequantize,
     spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
     state::leaf_bytes,
     update::{clipping_factor, combine_leaf_sums},
@@ -211,7 +210,7 @@ fn dequantize_leaves(leaves: &[Vec<u8>], params: usize) -> usize {
     leaves
         .par_iter()
         .enumerate()
-        .map(|(i, leaf)| dequantize(leaf, 4096.min(params - i * 4096), 64).unwrap().len())
+        .map(|(i, leaf)| dequantize_leaf(leaf, 4096.min(params - i * 4096), 64).unwrap().len())
         .sum()
 }
 

@@ -65,6 +65,96 @@ pub fn quantize_dequantize_leaf(values: &[f32], block: usize) -> Result<(Vec<u8>
     quantize_leaf_on(Simd::best(), values, block, true)
 }
 
+/// `quant::dequantize` on the calling thread: the same values, and for bytes the reference refuses its
+/// error. The canonical-encoding checks (finite non-negative scale, no nibble `−8`, a zero padding nibble, no
+/// nonzero code under a zero scale) are folded into the decoding pass branch-free; bytes that fail them go
+/// to the reference, which names the error.
+pub fn dequantize_leaf(bytes: &[u8], n: usize, block: usize) -> Result<Vec<f32>, QuantError> {
+    if block == 0 || quant::encoded_len(n, block) != Some(bytes.len()) {
+        return quant::dequantize(bytes, n, block);
+    }
+    let mut out = vec![0.0f32; n];
+    let canonical = match Simd::best() {
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
+            // SAFETY: the CPU has AVX-512F (checked on the line above), all `decode_avx512` requires.
+            #[allow(unsafe_code)]
+            unsafe {
+                decode_avx512(bytes, block, &mut out)
+            }
+        },
+        #[cfg(target_arch = "x86_64")]
+        Simd::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
+            // SAFETY: the CPU has AVX2 (checked on the line above), all `decode_avx2` requires.
+            #[allow(unsafe_code)]
+            unsafe {
+                decode_avx2(bytes, block, &mut out)
+            }
+        },
+        _ => decode_body(bytes, block, &mut out),
+    };
+    if canonical {
+        Ok(out)
+    } else {
+        quant::dequantize(bytes, n, block)
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn decode_avx2(bytes: &[u8], block: usize, out: &mut [f32]) -> bool {
+    decode_body(bytes, block, out)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f")]
+fn decode_avx512(bytes: &[u8], block: usize, out: &mut [f32]) -> bool {
+    decode_body(bytes, block, out)
+}
+
+/// Decodes `bytes` (of exactly the encoded length of `out.len()` values) into `out`; whether the encoding
+/// is canonical (when not, `out` holds no meaningful values).
+#[inline(always)]
+fn decode_body(bytes: &[u8], block: usize, out: &mut [f32]) -> bool {
+    let mut canonical = true;
+    let mut rest = bytes;
+    for values in out.chunks_mut(block) {
+        let Some((scale_bytes, after)) = rest.split_first_chunk::<4>() else { return false };
+        let Some((codes, after)) = after.split_at_checked(values.len().div_ceil(2)) else { return false };
+        rest = after;
+        let scale = f32::from_bits(u32::from_le_bytes(*scale_bytes));
+        canonical &= scale.is_finite() & !scale.is_sign_negative();
+        let zero_scale = scale == 0.0;
+        let mut bad = false;
+        let whole = values.len() / 2;
+        let (pairs, odd) = values.split_at_mut(whole.saturating_mul(2));
+        for (pair, &b) in pairs.chunks_exact_mut(2).zip(codes) {
+            let (lo, hi, b_bad) = nibbles(b, zero_scale);
+            bad |= b_bad;
+            pair[0] = lo as f32 * scale;
+            pair[1] = hi as f32 * scale;
+        }
+        if let (Some(last), Some(&b)) = (odd.first_mut(), codes.get(whole)) {
+            let (lo, _, b_bad) = nibbles(b, zero_scale);
+            bad |= b_bad | (b >> 4 != 0); // the padding nibble of an odd count must be zero
+            *last = lo as f32 * scale;
+        }
+        canonical &= !bad;
+    }
+    canonical
+}
+
+/// The two codes of byte `b` (low nibble first) as signed 4-bit integers, and whether the byte is not
+/// canonical: a nibble `−8`, or a nonzero byte under a zero scale.
+#[inline(always)]
+fn nibbles(b: u8, zero_scale: bool) -> (i32, i32, bool) {
+    let byte = u32::from(b);
+    // Each nibble shifted up to the sign bit and arithmetically back: exact sign extension.
+    #[allow(clippy::cast_possible_wrap)]
+    let (lo, hi) = (((byte << 28) as i32) >> 28, ((byte << 24) as i32) >> 28);
+    (lo, hi, (lo == -8) | (hi == -8) | (zero_scale & (byte != 0)))
+}
+
 /// The instruction sets the encoder is compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Simd {

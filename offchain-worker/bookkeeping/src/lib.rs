@@ -10,15 +10,22 @@
 //!
 //! ## Design
 //! * Everything per leaf is independent (the codec's blocks never straddle a leaf, the update rules are
-//!   element-wise, leaves are hashed alone), so leaves are the unit of work; the Merkle levels above the
-//!   leaves are `n − 1` hashes of 64 bytes and stay sequential.
+//!   element-wise, leaves are hashed alone), so leaves are the unit of work. Gradient leaves are hashed
+//!   16 at a time, one per SIMD lane ([`lanes`]: a 4-bit leaf is only three BLAKE3 chunks, too few for
+//!   BLAKE3's own SIMD), and so are the `n − 1` Merkle nodes above any leaves, level by level; a state
+//!   leaf (48 chunks for 4,096 AdamW parameters) fills BLAKE3's own SIMD and is hashed in place.
 //! * The gradient norm is per leaf too since protocol version 3: each leaf's squares are summed in f64 in
 //!   order (`update::leaf_square_sum`, in the same parallel pass as quantize and dequantize), and only the
 //!   leaves' sums are added sequentially, in leaf order (`update::combine_leaf_sums`): one f64 addition per
-//!   leaf.
+//!   leaf. Each leaf's sum is a chain of dependent additions, so 8 leaves' chains run interleaved ([`norm`]).
 //! * The update is one fused in-place pass per leaf ([`apply_in_place`]), the reference's operations in
 //!   the reference's order, finiteness checked once at the end; state leaves are hashed straight from the
-//!   f32 values ([`state_leaf_hash`]). Measurements: docs/performance.md.
+//!   f32 values ([`state_leaf_hash`]).
+//! * The loops are written so the compiler vectorizes them and are compiled for the baseline, AVX2 and
+//!   AVX-512F, the widest chosen at run time ([`codec::Simd`]). The build keeps overflow checks on (the
+//!   `testnet` profile), and a checked integer operation or a saturating float-to-integer conversion in a
+//!   loop stops the vectorizer: hot loops use exact `wrapping_*` operations and bit-pattern arithmetic
+//!   instead, each with the reason it is exact. Measurements: docs/performance.md.
 //!
 //! ## Terms
 //! * *leaf*: `leaf_size` consecutive parameters (the last may be shorter) with their optimizer slots.

@@ -3,7 +3,7 @@
 
 use pogo_bookkeeping::{
     apply_in_place,
-    codec::{quantize_leaf, quantize_leaf_on, Simd},
+    codec::{dequantize_leaf, quantize_leaf, quantize_leaf_on, Simd},
     quantize, state_leaf_hash, tree_of_leaves, ParallelRound,
 };
 use pogo_primitives::{
@@ -201,6 +201,46 @@ fn quantize_and_trees_match() {
             }
         });
     }
+}
+
+/// The verifier's decoder against `quant::dequantize`: the same values for every canonical encoding, the
+/// same error for every refused one (bytes flipped at random, the refusals named one by one).
+#[test]
+fn dequantize_is_the_references() {
+    let mut rng = Rng(23);
+    let bits = |r: Result<Vec<f32>, QuantError>| r.map(|v| v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>());
+    for (n, block) in [(1usize, 2usize), (7, 2), (7, 3), (130, 64), (4096, 64), (4097, 4096), (3, 3), (10_001, 128)] {
+        let mut x: Vec<f32> = (0..n).map(|_| rng.value(3.0)).collect();
+        if n > 200 {
+            x[64..128].fill(0.0); // a zero-scale block
+        }
+        let bytes = quant::quantize(&x, block).unwrap();
+        assert_eq!(bits(dequantize_leaf(&bytes, n, block)), bits(quant::dequantize(&bytes, n, block)), "n {n} block {block}");
+        for _ in 0..200 {
+            let mut bad = bytes.clone();
+            let at = (rng.next() % bad.len() as u64) as usize;
+            bad[at] ^= 1 << (rng.next() % 8);
+            assert_eq!(bits(dequantize_leaf(&bad, n, block)), bits(quant::dequantize(&bad, n, block)), "n {n} block {block} byte {at}");
+        }
+    }
+    // Each refusal by name: a nibble -8, a nonzero padding nibble, a code under a zero scale, a negative
+    // zero, NaN or infinite scale, a wrong length, a zero block.
+    let scale = 1.0f32.to_le_bytes();
+    let block_of = |scale: [u8; 4], codes: &[u8]| [scale.as_slice(), codes].concat();
+    for (bytes, n) in [
+        (block_of(scale, &[0x08]), 2),
+        (block_of(scale, &[0x80]), 2),
+        (block_of(scale, &[0x11, 0x10]), 3),
+        (block_of(0.0f32.to_le_bytes(), &[0x01]), 2),
+        (block_of((-0.0f32).to_le_bytes(), &[0x00]), 2),
+        (block_of(f32::NAN.to_le_bytes(), &[0x00]), 2),
+        (block_of(f32::INFINITY.to_le_bytes(), &[0x00]), 2),
+        (block_of(scale, &[0x00, 0x00]), 2),
+    ] {
+        let want = quant::dequantize(&bytes, n, 4).unwrap_err();
+        assert_eq!(dequantize_leaf(&bytes, n, 4), Err(want), "{bytes:?}");
+    }
+    assert_eq!(dequantize_leaf(&[0; 5], 2, 0), Err(QuantError::ZeroBlockSize));
 }
 
 /// The fused in-place update against `update::apply_step`: the same bits, the same refusals.

@@ -11,10 +11,9 @@ use super::{
     sampled::{replay_sampled_leaves, SampledError, SampledReplay},
 };
 use crate::roles::miner::prepare::short;
-use pogo_bookkeeping::ParallelRound;
+use pogo_bookkeeping::{codec::dequantize_leaf, ParallelRound};
 use pogo_engine::{model::descriptor::AnyModel, Engine, ModelState};
 use pogo_primitives::{
-    quant::dequantize,
     replay::schedule_scalars_conform,
     spec::f,
     update::gradient_scale,
@@ -88,14 +87,19 @@ pub fn first_nonconforming_record(spec: &TrainingSpec, first_global_step: u64, r
 }
 
 /// One step's gradient dequantized, flat (`param_count` values); `None` if a leaf does not decode.
+/// The leaves are decoded on every core (`pogo_bookkeeping::codec::dequantize_leaf`, the reference's values).
 fn dequantized(spec: &TrainingSpec, leaves: &[Vec<u8>]) -> Option<Vec<f32>> {
+    use rayon::prelude::*;
     let block = usize::try_from(spec.codec_block).ok()?;
-    let mut out = Vec::with_capacity(usize::try_from(spec.param_count).ok()?);
-    for (i, leaf) in leaves.iter().enumerate() {
-        let (_, n) = spec.leaf_range(u64::try_from(i).ok()?)?;
-        out.extend(dequantize(leaf, n, block).ok()?);
-    }
-    Some(out)
+    let parts: Vec<Vec<f32>> = leaves
+        .par_iter()
+        .enumerate()
+        .map(|(i, leaf)| {
+            let (_, n) = spec.leaf_range(u64::try_from(i).ok()?)?;
+            dequantize_leaf(leaf, n, block).ok()
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(parts.concat())
 }
 
 /// Runs the sampled check of `round` with the plan's steps and eval sample and the sampled `leaves`.
