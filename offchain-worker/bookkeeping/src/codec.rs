@@ -26,6 +26,47 @@ const BATCH: usize = 64;
 /// `1.5 · 2^23`: `(v + MAGIC) − MAGIC` rounds `|v| < 2^22` to an integer, ties to even.
 const MAGIC: f32 = 12_582_912.0;
 
+/// `fn $name(simd: Simd, args..) -> T` that runs `$body(args..)` compiled for the path `simd` names when
+/// the CPU has it (AVX2 or AVX-512F through `#[target_feature]` copies), else as the build's baseline.
+/// `$body` must be `#[inline(always)]` so that each copy is compiled for its instruction set.
+macro_rules! simd_dispatch {
+    ($(#[$doc:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty = $body:ident) => {
+        $(#[$doc])*
+        $vis fn $name(simd: $crate::codec::Simd, $($arg: $ty),*) -> $ret {
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2")]
+            fn avx2($($arg: $ty),*) -> $ret {
+                $body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f")]
+            fn avx512($($arg: $ty),*) -> $ret {
+                $body($($arg),*)
+            }
+            match simd {
+                #[cfg(target_arch = "x86_64")]
+                $crate::codec::Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
+                    // SAFETY: the CPU has AVX-512F (checked on the line above), all `avx512` requires.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        avx512($($arg),*)
+                    }
+                },
+                #[cfg(target_arch = "x86_64")]
+                $crate::codec::Simd::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
+                    // SAFETY: the CPU has AVX2 (checked on the line above), all `avx2` requires.
+                    #[allow(unsafe_code)]
+                    unsafe {
+                        avx2($($arg),*)
+                    }
+                },
+                _ => $body($($arg),*),
+            }
+        }
+    };
+}
+pub(crate) use simd_dispatch;
+
 /// `quant::quantize` on every core: groups of whole codec blocks encoded in parallel, each straight into
 /// its place in the output, so the bytes (and the index of the first non-finite value) are the reference's.
 pub fn quantize(values: &[f32], block: usize) -> Result<Vec<u8>, QuantError> {
@@ -74,25 +115,7 @@ pub fn dequantize_leaf(bytes: &[u8], n: usize, block: usize) -> Result<Vec<f32>,
         return quant::dequantize(bytes, n, block);
     }
     let mut out = vec![0.0f32; n];
-    let canonical = match Simd::best() {
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
-            // SAFETY: the CPU has AVX-512F (checked on the line above), all `decode_avx512` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                decode_avx512(bytes, block, &mut out)
-            }
-        },
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
-            // SAFETY: the CPU has AVX2 (checked on the line above), all `decode_avx2` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                decode_avx2(bytes, block, &mut out)
-            }
-        },
-        _ => decode_body(bytes, block, &mut out),
-    };
+    let canonical = decode(Simd::best(), bytes, block, &mut out);
     if canonical {
         Ok(out)
     } else {
@@ -100,20 +123,12 @@ pub fn dequantize_leaf(bytes: &[u8], n: usize, block: usize) -> Result<Vec<f32>,
     }
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn decode_avx2(bytes: &[u8], block: usize, out: &mut [f32]) -> bool {
-    decode_body(bytes, block, out)
+simd_dispatch! {
+    /// Decodes `bytes` (of exactly the encoded length of `out.len()` values) into `out`; whether the
+    /// encoding is canonical (when not, `out` holds no meaningful values).
+    fn decode(bytes: &[u8], block: usize, out: &mut [f32]) -> bool = decode_body
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn decode_avx512(bytes: &[u8], block: usize, out: &mut [f32]) -> bool {
-    decode_body(bytes, block, out)
-}
-
-/// Decodes `bytes` (of exactly the encoded length of `out.len()` values) into `out`; whether the encoding
-/// is canonical (when not, `out` holds no meaningful values).
 #[inline(always)]
 fn decode_body(bytes: &[u8], block: usize, out: &mut [f32]) -> bool {
     let mut canonical = true;
@@ -206,41 +221,11 @@ fn encode_group(values: &[f32], block: usize, out: &mut [u8]) -> Result<(), usiz
     encode_group_on(Simd::best(), values, block, out, &mut [])
 }
 
-/// Encodes `values` (whole blocks but maybe the last) into `out`, which has exactly their encoded length,
-/// and, when `deq` is not empty, their dequantized values into `deq`; `Err(index)` of the first non-finite
-/// value.
-fn encode_group_on(simd: Simd, values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> {
-    match simd {
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
-            // SAFETY: the CPU has AVX2 (checked on the line above), all `encode_group_avx2` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                encode_group_avx2(values, block, out, deq)
-            }
-        },
-        #[cfg(target_arch = "x86_64")]
-        Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
-            // SAFETY: the CPU has AVX-512F (checked on the line above), all `encode_group_avx512` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                encode_group_avx512(values, block, out, deq)
-            }
-        },
-        _ => encode_group_body(values, block, out, deq),
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn encode_group_avx2(values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> {
-    encode_group_body(values, block, out, deq)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn encode_group_avx512(values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> {
-    encode_group_body(values, block, out, deq)
+simd_dispatch! {
+    /// Encodes `values` (whole blocks but maybe the last) into `out`, which has exactly their encoded
+    /// length, and, when `deq` is not empty, their dequantized values into `deq`; `Err(index)` of the first
+    /// non-finite value.
+    fn encode_group_on(values: &[f32], block: usize, out: &mut [u8], deq: &mut [f32]) -> Result<(), usize> = encode_group_body
 }
 
 #[inline(always)]

@@ -20,25 +20,7 @@ pub fn apply_in_place(rule: &UpdateRule, scalars: &StepScalars, parts: &mut [&mu
         return Err(UpdateError::WrongLeafShape);
     }
     let p = PreparedScalars::new(rule, scalars)?;
-    let finite = match crate::codec::Simd::best() {
-        #[cfg(target_arch = "x86_64")]
-        crate::codec::Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
-            // SAFETY: the CPU has AVX-512F (checked on the line above), all `update_avx512` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                update_avx512(&p, parts, deq)
-            }
-        },
-        #[cfg(target_arch = "x86_64")]
-        crate::codec::Simd::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
-            // SAFETY: the CPU has AVX2 (checked on the line above), all `update_avx2` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                update_avx2(&p, parts, deq)
-            }
-        },
-        _ => update_body(&p, parts, deq),
-    }
+    let finite = update_on(crate::codec::Simd::best(), &p, parts, deq)
     .ok_or(UpdateError::WrongLeafShape)?;
     if finite {
         return Ok(());
@@ -47,16 +29,9 @@ pub fn apply_in_place(rule: &UpdateRule, scalars: &StepScalars, parts: &mut [&mu
     Err(UpdateError::NonFinite { index: u32::try_from(first).unwrap_or(u32::MAX) })
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-fn update_avx2(p: &PreparedScalars, parts: &mut [&mut [f32]], deq: &[f32]) -> Option<bool> {
-    update_body(p, parts, deq)
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f")]
-fn update_avx512(p: &PreparedScalars, parts: &mut [&mut [f32]], deq: &[f32]) -> Option<bool> {
-    update_body(p, parts, deq)
+crate::codec::simd_dispatch! {
+    /// [`update_body`] on a chosen path.
+    fn update_on(p: &PreparedScalars, parts: &mut [&mut [f32]], deq: &[f32]) -> Option<bool> = update_body
 }
 
 /// The update of one leaf in place; whether every stored value is finite (`None`: not 1 to 3 parts). The

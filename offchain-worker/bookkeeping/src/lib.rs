@@ -70,39 +70,17 @@ pub fn state_leaf_hash(parts: &[&[f32]]) -> Result<Hash, StateError> {
 /// Whether every value is finite: one branch-free `&`-fold, on the widest SIMD path this CPU has
 /// ([`codec::Simd`]; the build's baseline, SSE2, tests 4 values per instruction, AVX-512F 16).
 pub fn all_finite(values: &[f32]) -> bool {
-    #[inline(always)]
-    fn fold(values: &[f32]) -> bool {
-        values.iter().fold(true, |ok, v| ok & v.is_finite())
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    fn fold_avx2(values: &[f32]) -> bool {
-        fold(values)
-    }
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f")]
-    fn fold_avx512(values: &[f32]) -> bool {
-        fold(values)
-    }
-    match codec::Simd::best() {
-        #[cfg(target_arch = "x86_64")]
-        codec::Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
-            // SAFETY: the CPU has AVX-512F (checked on the line above), all `fold_avx512` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                fold_avx512(values)
-            }
-        },
-        #[cfg(target_arch = "x86_64")]
-        codec::Simd::Avx2 if std::arch::is_x86_feature_detected!("avx2") => {
-            // SAFETY: the CPU has AVX2 (checked on the line above), all `fold_avx2` requires.
-            #[allow(unsafe_code)]
-            unsafe {
-                fold_avx2(values)
-            }
-        },
-        _ => fold(values),
-    }
+    finite_on(codec::Simd::best(), values)
+}
+
+codec::simd_dispatch! {
+    /// [`all_finite`] on a chosen path.
+    fn finite_on(values: &[f32]) -> bool = fold_finite
+}
+
+#[inline(always)]
+fn fold_finite(values: &[f32]) -> bool {
+    values.iter().fold(true, |ok, v| ok & v.is_finite())
 }
 
 /// [`all_finite`] on every core (a whole gradient: 10.9 M values in well under a millisecond).
