@@ -374,37 +374,77 @@ export async function entriesAt(api, hash, pallet, item) {
  * state (a parachain stores the new code during the block that enacts it).
  */
 export async function eventsAt(api, number) {
+  return (await eventsWithHash(api, number)).records;
+}
+
+/** `eventsAt`, with the hash of the block they were read from (which block had `number` at the time). */
+async function eventsWithHash(api, number) {
   const hash = await blockHash(api, number);
   const executedBy = number === 0 ? hash : (await rawRpc(api, 'chain_getHeader', [hash])).parentHash;
   const types = await typesAt(api, executedBy);
   const raw = await rawRpc(api, 'state_getStorage', [SYSTEM_EVENTS_KEY, hash]);
   // Nothing stored (the genesis block) decodes as an empty list.
-  return types.registry.createType(valueType(types, 'system', 'events'), raw ?? undefined);
+  return { hash, records: types.registry.createType(valueType(types, 'system', 'events'), raw ?? undefined) };
+}
+
+/** The finalized head's number, read raw. */
+export async function finalizedNumber(api) {
+  const hash = await rawRpc(api, 'chain_getFinalizedHead', []);
+  return Number.parseInt((await rawRpc(api, 'chain_getHeader', [hash])).number, 16);
+}
+
+/** The best chain's hash at `number`, or `null` where the best chain is shorter now. */
+async function hashOrNull(api, number) {
+  const hash = await rawRpc(api, 'chain_getBlockHash', [number]);
+  return hash || null;
 }
 
 /**
  * Waits for the first `section.method` event, in blocks from `fromBlock` on, for which `match(data)` holds
  * (bounded). Returns `{ data, block }`. For what the chain does by itself (pallet-pogo's `on_idle`).
+ *
+ * Blocks are read up to the best block, which a parachain may still reorganize: a height read before it
+ * was finalized is checked again on every poll, and read again from the first height whose best-chain
+ * hash changed, so that an event in the block that replaced a read one is not missed.
  */
 export async function waitForEvent(api, { fromBlock, section, method, match = () => true, timeoutMs = 120_000 }) {
   const deadline = Date.now() + timeoutMs;
+  const what = `${section}.${method}`;
   // POGO_TRACE_EVENTS=1 prints every scanned block's events (stderr), for a wait that does not end.
   const trace = process.env.POGO_TRACE_EVENTS === '1';
   let next = fromBlock;
+  // Heights read and not yet finalized, with the hash each had when read.
+  const unfinalized = new Map();
   for (let poll = 0; ; poll += 1) {
     // A call without an answer is asked again (`retrying`): a lost reply costs `RPC_CALL_MS`, not the wait.
-    const best = await retrying(() => bestNumber(api), deadline, `${section}.${method}`);
-    if (trace && poll % 20 === 0) console.error(`[events] ${section}.${method}: poll ${poll}, best ${best}, next ${next}`);
+    const best = await retrying(() => bestNumber(api), deadline, what);
+    if (unfinalized.size > 0) {
+      const finalized = await retrying(() => finalizedNumber(api), deadline, what);
+      for (const height of [...unfinalized.keys()].sort((a, b) => a - b)) {
+        if (height <= finalized) {
+          unfinalized.delete(height);
+          continue;
+        }
+        const now = await retrying(() => hashOrNull(api, height), deadline, `${what}: hash of block ${height}`);
+        if (now === unfinalized.get(height)) continue;
+        console.error(`[events] ${what}: block ${height} was replaced (reorganization); reading from it again`);
+        for (const later of unfinalized.keys()) if (later >= height) unfinalized.delete(later);
+        next = Math.min(next, height);
+        break;
+      }
+    }
+    if (trace && poll % 20 === 0) console.error(`[events] ${what}: poll ${poll}, best ${best}, next ${next}`);
     for (; next <= best; next += 1) {
-      const records = await retrying(() => eventsAt(api, next), deadline, `${section}.${method} in block ${next}`);
-      if (trace) console.error(`[events] ${section}.${method}: block ${next} of ${best}: ${records.map(({ event }) => `${event.section}.${event.method}`).join(' ')}`);
+      const { hash, records } = await retrying(() => eventsWithHash(api, next), deadline, `${what} in block ${next}`);
+      unfinalized.set(next, hash);
+      if (trace) console.error(`[events] ${what}: block ${next} of ${best}: ${records.map(({ event }) => `${event.section}.${event.method}`).join(' ')}`);
       for (const { event } of records) {
         if (event.section === section && event.method === method && match(event.data)) {
           return { data: event.data, block: next };
         }
       }
     }
-    if (Date.now() > deadline) throw new Error(`no ${section}.${method} in blocks ${fromBlock}..${best} within ${timeoutMs} ms`);
+    if (Date.now() > deadline) throw new Error(`no ${what} in blocks ${fromBlock}..${best} within ${timeoutMs} ms`);
     await sleep(250);
   }
 }
