@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | state root (leaf bytes cut from the state, hashed, tree) | BLAKE3 `update_rayon` over the same bytes | ≥ 80 % |
 //! | gradient root (the 4-bit leaves, hashed, tree) | BLAKE3 `update_rayon` over the same bytes | ≥ 80 % |
-//! | quantize + pack | `memcpy` of the f32 gradient on all cores, into a warm buffer | ≥ 50 % |
+//! | quantize + pack (`quantize_into` a kept buffer) | `memcpy` of the f32 gradient on all cores, into a warm buffer | ≥ 50 % |
 //! | exact AdamW update (the fused in-place pass, bit for bit `apply_step`) | the same AdamW as a plain f32 loop, all cores | ≥ 50 % |
 //!
 //! One run prints a table and one `summary:` line per ratio (name, value, unit, goal, met / not met) that a
@@ -27,9 +27,9 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use pogo_bookkeeping::{
     codec::{dequantize_leaf, Simd},
-    lanes::keyed_hashes_on,
+    lanes::{keyed_hashes_on, Prefetch},
     norm::{leaf_square_sums, SUM_LANES},
-    quantize, tree_of_leaves, ParallelRound,
+    quantize, quantize_into, tree_of_leaves, ParallelRound,
 };
 use pogo_primitives::{
     hash::MERKLE_LEAF_KEY,
@@ -139,7 +139,9 @@ fn benches(c: &mut Criterion) {
     let mut group = c.benchmark_group(format!("bookkeeping on {} threads, {params} params", rayon::current_num_threads()));
     group.sample_size(10);
     group.bench_function("state root", |b| b.iter(|| round.state_tree().unwrap().root()));
-    group.bench_function("quantize+pack", |b| b.iter(|| quantize(black_box(&g), 64).unwrap()));
+    // Into a kept buffer, as the bound copies into one (`quantize_into`).
+    let mut codes = vec![0u8; gradient_bytes.len()];
+    group.bench_function("quantize+pack", |b| b.iter(|| quantize_into(black_box(&g), 64, &mut codes).unwrap()));
     group.finish();
 
     // The leaf hashes alone, on one core: BLAKE3 one leaf at a time against the lanes of each path.
@@ -151,7 +153,8 @@ fn benches(c: &mut Criterion) {
         b.iter(|| leaf_refs.iter().map(|l| blake3::keyed_hash(&MERKLE_LEAF_KEY, l)).collect::<Vec<_>>())
     });
     for simd in Simd::available() {
-        lanes_group.bench_function(format!("lanes, {simd:?}"), |b| b.iter(|| keyed_hashes_on(simd, &MERKLE_LEAF_KEY, &leaf_refs)));
+        let prefetch = Prefetch::for_input_bytes(gradient_bytes.len());
+        lanes_group.bench_function(format!("lanes, {simd:?}"), |b| b.iter(|| keyed_hashes_on(simd, prefetch, &MERKLE_LEAF_KEY, &leaf_refs)));
     }
     lanes_group.finish();
 
@@ -173,7 +176,7 @@ fn benches(c: &mut Criterion) {
             use rayon::prelude::*;
             copy.par_chunks_mut(16_384).zip(black_box(&g).par_chunks(16_384)).for_each(|(d, s)| d.copy_from_slice(s))
         },
-        || quantize(&g, 64).unwrap(),
+        || quantize_into(&g, 64, &mut codes).unwrap(),
     );
     let (mut w2, mut m2, mut v2) = (weights.clone(), vec![0.0f32; p], vec![1e-8f32; p]);
     let (t_plain, t_exact, r_exact) =

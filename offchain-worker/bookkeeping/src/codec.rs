@@ -74,10 +74,25 @@ pub fn quantize(values: &[f32], block: usize) -> Result<Vec<u8>, QuantError> {
         return Err(QuantError::ZeroBlockSize);
     }
     let len = quant::encoded_len(values.len(), block).ok_or(QuantError::WrongLength)?;
+    let mut out = vec![0u8; len];
+    quantize_into(values, block, &mut out)?;
+    Ok(out)
+}
+
+/// [`quantize`] into a buffer the caller keeps (`out` must be exactly `quant::encoded_len` bytes, else
+/// `WrongLength`). A large output allocated per call costs more than the encoding: above glibc's mmap
+/// threshold (32 MiB, 58 M parameters) every call maps fresh pages and the kernel zeroes them on first
+/// touch. After an error `out` holds the groups encoded before it and must not be used.
+pub fn quantize_into(values: &[f32], block: usize, out: &mut [u8]) -> Result<(), QuantError> {
+    if block == 0 {
+        return Err(QuantError::ZeroBlockSize);
+    }
+    if quant::encoded_len(values.len(), block) != Some(out.len()) {
+        return Err(QuantError::WrongLength);
+    }
     let blocks_per_group = QUANTIZE_TASK.div_ceil(block);
     let group = blocks_per_group.saturating_mul(block);
     let group_bytes = quant::encoded_len(group, block).ok_or(QuantError::WrongLength)?;
-    let mut out = vec![0u8; len];
     values
         .par_chunks(group)
         .zip(out.par_chunks_mut(group_bytes))
@@ -90,8 +105,7 @@ pub fn quantize(values: &[f32], block: usize) -> Result<Vec<u8>, QuantError> {
         })
         .collect::<Vec<Result<(), QuantError>>>()
         .into_iter()
-        .collect::<Result<(), QuantError>>()?;
-    Ok(out)
+        .collect::<Result<(), QuantError>>()
 }
 
 /// `quant::quantize` on the calling thread (one leaf of a step, the leaves themselves run in parallel):
@@ -111,15 +125,24 @@ pub fn quantize_dequantize_leaf(values: &[f32], block: usize) -> Result<(Vec<u8>
 /// nonzero code under a zero scale) are folded into the decoding pass branch-free; bytes that fail them go
 /// to the reference, which names the error.
 pub fn dequantize_leaf(bytes: &[u8], n: usize, block: usize) -> Result<Vec<f32>, QuantError> {
-    if block == 0 || quant::encoded_len(n, block) != Some(bytes.len()) {
-        return quant::dequantize(bytes, n, block);
-    }
     let mut out = vec![0.0f32; n];
-    let canonical = decode(Simd::best(), bytes, block, &mut out);
-    if canonical {
-        Ok(out)
+    dequantize_leaf_into(bytes, block, &mut out)?;
+    Ok(out)
+}
+
+/// [`dequantize_leaf`] of `out.len()` values into `out`. After an error `out` holds no meaningful values.
+pub fn dequantize_leaf_into(bytes: &[u8], block: usize, out: &mut [f32]) -> Result<(), QuantError> {
+    if block != 0 && quant::encoded_len(out.len(), block) == Some(bytes.len()) && decode(Simd::best(), bytes, block, out) {
+        return Ok(());
+    }
+    let values = quant::dequantize(bytes, out.len(), block)?;
+    // Not reached for bytes the reference accepts (the checks are the same); kept so that the result
+    // never depends on it.
+    if values.len() == out.len() {
+        out.copy_from_slice(&values);
+        Ok(())
     } else {
-        quant::dequantize(bytes, n, block)
+        Err(QuantError::WrongLength)
     }
 }
 

@@ -32,14 +32,16 @@
 
 pub mod codec;
 pub mod fused;
+pub mod kernels;
 pub mod lanes;
 pub mod norm;
 pub mod round;
 pub mod scalars;
 
-pub use codec::quantize;
+pub use codec::{quantize, quantize_into};
 pub use fused::apply_in_place;
-pub use round::{ParallelRound, ParallelStep};
+pub use kernels::ParallelKernels;
+pub use round::{ParallelRound, ParallelStep, UpdatedStep};
 pub use scalars::PreparedScalars;
 
 use pogo_primitives::{
@@ -107,16 +109,18 @@ fn hash_le_bytes(hasher: &mut blake3::Hasher, values: &[f32]) {
     }
 }
 
-/// The Merkle tree over `leaves`: the leaf hashes computed in SIMD lanes ([`lanes`]) on every core, then
-/// the tree of [`tree_of_leaf_hashes`].
+/// The Merkle tree over `leaves`: the leaf hashes computed in SIMD lanes ([`lanes`]) on every core (with
+/// prefetches past [`lanes::PREFETCH_ABOVE`] bytes), then the tree of [`tree_of_leaf_hashes`].
 pub fn tree_of_leaves(leaves: &[Vec<u8>]) -> Result<MerkleTree, MerkleError> {
-    let hashes: Vec<Hash> = leaves
-        .par_chunks(LEAVES_PER_TASK)
-        .flat_map_iter(|part| {
-            let messages: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
-            lanes::keyed_hashes(&MERKLE_LEAF_KEY, &messages)
-        })
-        .collect();
+    // Written in place by index: a `flat_map` collect gathered per-task vectors and appended them.
+    let mut hashes = vec![[0u8; 32]; leaves.len()];
+    let prefetch = lanes::Prefetch::for_input_bytes(leaves.iter().map(Vec::len).fold(0usize, usize::saturating_add));
+    hashes.par_chunks_mut(LEAVES_PER_TASK).zip(leaves.par_chunks(LEAVES_PER_TASK)).for_each(|(out, part)| {
+        let messages: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
+        for (dst, hash) in out.iter_mut().zip(lanes::keyed_hashes_on(codec::Simd::best(), prefetch, &MERKLE_LEAF_KEY, &messages)) {
+            *dst = hash;
+        }
+    });
     tree_of_leaf_hashes(hashes)
 }
 

@@ -48,6 +48,27 @@ pub struct ParallelStep {
     pub checkpoint_leaves: Option<Vec<Vec<u8>>>,
 }
 
+/// A step whose update is applied and whose trees are not built yet ([`ParallelRound::update`]).
+#[derive(Clone, Debug)]
+pub struct UpdatedStep {
+    step: u32,
+    scalars: StepScalars,
+    train_loss: f32,
+    gradient_leaves: Vec<Vec<u8>>,
+}
+
+impl UpdatedStep {
+    /// The step's index in the round.
+    pub fn step(&self) -> u32 {
+        self.step
+    }
+
+    /// The step's training loss.
+    pub fn train_loss(&self) -> f32 {
+        self.train_loss
+    }
+}
+
 impl ParallelRound {
     /// Starts from a whole state, as `RoundBuilder::new`: `weights` and one vector per optimizer slot,
     /// each of `param_count` values; `first_global_step` is the task's 1-based step number of the
@@ -117,10 +138,20 @@ impl ParallelRound {
         tree_of_leaf_hashes(hashes).map_err(BuildError::Merkle)
     }
 
-    /// One step from the full-precision `gradient`: the bytes, roots and state of `RoundBuilder::step`.
-    /// The first error in leaf order is returned, as the reference returns it; after an error the state
-    /// may be partly updated (as the reference's) and the round must be dropped.
+    /// One step from the full-precision `gradient`: the bytes, roots and state of `RoundBuilder::step`
+    /// ([`update`](Self::update) then [`finish`](Self::finish)). The first error in leaf order is
+    /// returned, as the reference returns it; after an error the state may be partly updated (as the
+    /// reference's) and the round must be dropped.
     pub fn step(&mut self, gradient: &[f32], train_loss: f32) -> Result<ParallelStep, BuildError> {
+        let updated = self.update(gradient, train_loss)?;
+        self.finish(updated)
+    }
+
+    /// The first half of [`step`](Self::step): the gradient's 4-bit leaves, the clipping factor and the
+    /// update of the state. What is left, hashing the gradient leaves and (at a checkpoint) the new state,
+    /// only reads, so a miner runs it while the next step's forward and backward pass reads the same
+    /// weights; [`finish`](Self::finish) must come before the next `update`, which moves the state on.
+    pub fn update(&mut self, gradient: &[f32], train_loss: f32) -> Result<UpdatedStep, BuildError> {
         let step = self.steps_done;
         let leaf = usize::try_from(self.spec.leaf_size).map_err(|_| BuildError::Shape)?;
         let block = usize::try_from(self.spec.codec_block).map_err(|_| BuildError::Shape)?;
@@ -151,8 +182,19 @@ impl ParallelRound {
         let scalars = self.spec.reference_scalars(t, gs);
         // 3. The update, per leaf, in place in the weights and slots.
         self.apply_leaves(&scalars, coded.par_iter().map(|(_, d, _)| d.as_slice()))?;
-        // 4. The gradient tree, and the state tree at a checkpoint.
+        self.steps_done = step.saturating_add(1);
         let gradient_leaves: Vec<Vec<u8>> = coded.into_iter().map(|(bytes, _, _)| bytes).collect();
+        Ok(UpdatedStep { step, scalars, train_loss, gradient_leaves })
+    }
+
+    /// The second half of [`step`](Self::step): the gradient tree, and at a checkpoint the tree of the
+    /// current state, which must still be the state `updated` left (`Shape` if another step was updated
+    /// since).
+    pub fn finish(&self, updated: UpdatedStep) -> Result<ParallelStep, BuildError> {
+        let UpdatedStep { step, scalars, train_loss, gradient_leaves } = updated;
+        if self.steps_done != step.saturating_add(1) {
+            return Err(BuildError::Shape);
+        }
         let gradient_tree = tree_of_leaves(&gradient_leaves).map_err(BuildError::Merkle)?;
         let (checkpoint, checkpoint_leaves) = match (self.spec.is_checkpoint(step), self.keep_checkpoint_leaves) {
             (false, _) => (None, None),
@@ -162,7 +204,6 @@ impl ParallelRound {
                 (Some(tree_of_leaves(&leaves).map_err(BuildError::Merkle)?), Some(leaves))
             },
         };
-        self.steps_done = step.saturating_add(1);
         let record = StepRecord {
             step,
             gradient_root: gradient_tree.root(),
@@ -192,29 +233,42 @@ impl ParallelRound {
     where
         D: IndexedParallelIterator<Item = &'a [f32]>,
     {
-        let leaf = usize::try_from(self.spec.leaf_size).map_err(|_| BuildError::Shape)?.max(1);
-        let rule = self.spec.rule;
-        let results: Vec<Result<(), UpdateError>> = match self.slots.as_mut_slice() {
-            [] => self.weights.par_chunks_mut(leaf).zip(deq).map(|(w, g)| update_leaf(&rule, scalars, &mut [w], g)).collect(),
-            [s1] => self
-                .weights
-                .par_chunks_mut(leaf)
-                .zip(s1.par_chunks_mut(leaf))
-                .zip(deq)
-                .map(|((w, a), g)| update_leaf(&rule, scalars, &mut [w, a], g))
-                .collect(),
-            [s1, s2] => self
-                .weights
-                .par_chunks_mut(leaf)
-                .zip(s1.par_chunks_mut(leaf))
-                .zip(s2.par_chunks_mut(leaf))
-                .zip(deq)
-                .map(|(((w, a), b), g)| update_leaf(&rule, scalars, &mut [w, a, b], g))
-                .collect(),
-            _ => return Err(BuildError::State(StateError::WrongStateSize)),
-        };
-        results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ()).map_err(BuildError::Update)
+        apply_leaves(&self.spec, scalars, &mut self.weights, &mut self.slots, deq)
     }
+}
+
+/// The update of every leaf of `weights` and `slots`, leaf-parallel, `deq` yielding each leaf's
+/// dequantized gradient in leaf order. The first error in leaf order is returned.
+pub(crate) fn apply_leaves<'a, D>(
+    spec: &TrainingSpec,
+    scalars: &StepScalars,
+    weights: &mut [f32],
+    slots: &mut [Vec<f32>],
+    deq: D,
+) -> Result<(), BuildError>
+where
+    D: IndexedParallelIterator<Item = &'a [f32]>,
+{
+    let leaf = usize::try_from(spec.leaf_size).map_err(|_| BuildError::Shape)?.max(1);
+    let rule = spec.rule;
+    let results: Vec<Result<(), UpdateError>> = match slots {
+        [] => weights.par_chunks_mut(leaf).zip(deq).map(|(w, g)| update_leaf(&rule, scalars, &mut [w], g)).collect(),
+        [s1] => weights
+            .par_chunks_mut(leaf)
+            .zip(s1.par_chunks_mut(leaf))
+            .zip(deq)
+            .map(|((w, a), g)| update_leaf(&rule, scalars, &mut [w, a], g))
+            .collect(),
+        [s1, s2] => weights
+            .par_chunks_mut(leaf)
+            .zip(s1.par_chunks_mut(leaf))
+            .zip(s2.par_chunks_mut(leaf))
+            .zip(deq)
+            .map(|(((w, a), b), g)| update_leaf(&rule, scalars, &mut [w, a, b], g))
+            .collect(),
+        _ => return Err(BuildError::State(StateError::WrongStateSize)),
+    };
+    results.into_iter().collect::<Result<Vec<()>, _>>().map(|_| ()).map_err(BuildError::Update)
 }
 
 /// One leaf's update: `parts` are the leaf's weights and slots, updated in place ([`apply_in_place`]).

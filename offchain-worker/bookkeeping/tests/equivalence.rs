@@ -4,80 +4,21 @@
 use pogo_bookkeeping::{
     apply_in_place,
     codec::{dequantize_leaf, quantize_leaf, quantize_leaf_on, Simd},
-    quantize, state_leaf_hash, tree_of_leaves, ParallelRound,
+    quantize, quantize_into, state_leaf_hash, tree_of_leaves, ParallelRound,
 };
 use pogo_primitives::{
-    builder::RoundBuilder,
+    builder::{BuildError, RoundBuilder},
     merkle::leaf_hash,
     quant::{self, QuantError},
-    spec::{LrSchedule, StepScalars, TrainingSpec, UpdateRule},
+    spec::{StepScalars, UpdateRule},
     state::{leaf_bytes, StateLeaf},
     update::apply_step,
     MerkleTree,
 };
 
-struct Rng(u64);
+mod common;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn value(&mut self, scale: f32) -> f32 {
-        match self.next() % 10 {
-            0 => 0.0,
-            1 => -0.0,
-            2 => f32::from_bits(1 + (self.next() % 1000) as u32), // subnormal
-            _ => ((self.next() >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * scale,
-        }
-    }
-}
-
-fn pool(threads: usize) -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap()
-}
-
-fn spec(param_count: u64, leaf_size: u32, codec_block: u32, rule: UpdateRule, max_grad_norm: f32) -> TrainingSpec {
-    TrainingSpec {
-        model: [7; 32],
-        param_count,
-        leaf_size,
-        codec_block,
-        rule,
-        schedule: LrSchedule::WarmupCosine {
-            peak_lr: 3e-3f32.to_bits(),
-            min_lr: 1e-4f32.to_bits(),
-            warmup_steps: 2,
-            total_steps: 20,
-        },
-        max_grad_norm: max_grad_norm.to_bits(),
-        steps_per_round: 6,
-        checkpoint_interval: 2,
-        batch_size: 8,
-        train_examples: 1000,
-        eval_examples: 100,
-    }
-}
-
-fn specs() -> Vec<TrainingSpec> {
-    let adamw = UpdateRule::AdamW {
-        beta1: 0.9f32.to_bits(),
-        beta2: 0.999f32.to_bits(),
-        epsilon: 1e-8f32.to_bits(),
-        weight_decay: 0.01f32.to_bits(),
-    };
-    let momentum = UpdateRule::Momentum { momentum: 0.9f32.to_bits(), weight_decay: 5e-4f32.to_bits() };
-    let sgd = UpdateRule::Sgd { weight_decay: 0 };
-    vec![
-        spec(100_000, 4096, 64, adamw, 1.0),  // clipping on: 25 leaf square sums combined in leaf order
-        spec(70_001, 1024, 128, momentum, 0.0), // a short last leaf, no clipping
-        spec(4097, 256, 2, sgd, 0.5),
-        spec(10, 4096, 64, adamw, 1.0), // one leaf
-    ]
-}
+use common::{pool, specs, Rng};
 
 #[test]
 fn rounds_are_byte_identical_to_the_round_builder() {
@@ -100,7 +41,14 @@ fn rounds_are_byte_identical_to_the_round_builder() {
                     let scale = if step % 2 == 0 { 10.0 } else { 1e-3 };
                     let g: Vec<f32> = (0..p).map(|_| rng.value(scale)).collect();
                     let want = reference.step(&g, 1.5).unwrap();
-                    let got = parallel.step(&g, 1.5).unwrap();
+                    // Odd thread counts step in two halves, as the miner does (update, then finish).
+                    let got = if threads % 2 == 1 {
+                        let updated = parallel.update(&g, 1.5).unwrap();
+                        assert_eq!((updated.step(), updated.train_loss()), (step, 1.5));
+                        parallel.finish(updated).unwrap()
+                    } else {
+                        parallel.step(&g, 1.5).unwrap()
+                    };
                     let at = format!("{:?} p {p} threads {threads} step {step}", spec.rule);
                     assert_eq!(got.record, want, "{at}: record");
                     assert_eq!(got.gradient_leaves.as_slice(), reference.gradient_leaves(step).unwrap(), "{at}: gradient leaves");
@@ -137,6 +85,12 @@ fn errors_are_the_references() {
     assert!(want.is_some());
     assert_eq!(got, want);
     assert!(parallel.step(&[0.0; 3], 0.0).is_err(), "wrong gradient length");
+    // A step finished after the state moved on is refused: its checkpoint would hash another state.
+    let mut round = ParallelRound::new(spec, vec![0.5; p], vec![vec![0.0f32; p]; 1], 1).unwrap();
+    let first = round.update(&vec![0.25f32; p], 0.0).unwrap();
+    let second = round.update(&vec![0.5f32; p], 0.0).unwrap();
+    assert_eq!(round.finish(first).err(), Some(BuildError::Shape));
+    assert!(round.finish(second).is_ok());
     assert!(ParallelRound::new(spec, vec![0.0; 3], vec![], 1).is_err(), "wrong state size");
 }
 
@@ -186,6 +140,17 @@ fn quantize_and_trees_match() {
             x[40_000] = f32::NEG_INFINITY;
             assert_eq!(quantize(&x, 64), Err(QuantError::NonFinite { index: 40_000 }));
             assert_eq!(quantize(&x, 0), Err(QuantError::ZeroBlockSize));
+            // Into a kept buffer: whatever it held is overwritten with the same bytes; a buffer of another
+            // length is refused.
+            let y: Vec<f32> = (0..100_001).map(|_| rng.value(2.0)).collect();
+            let mut kept = vec![0xA5u8; quant::encoded_len(y.len(), 64).unwrap()];
+            quantize_into(&y, 64, &mut kept).unwrap();
+            assert_eq!(kept, quant::quantize(&y, 64).unwrap());
+            let mut for_x = vec![0u8; quant::encoded_len(x.len(), 64).unwrap()];
+            assert_eq!(quantize_into(&x, 64, &mut for_x), Err(QuantError::NonFinite { index: 40_000 }));
+            let mut short = vec![0u8; kept.len() - 1];
+            assert_eq!(quantize_into(&y, 64, &mut short), Err(QuantError::WrongLength));
+            assert_eq!(quantize_into(&y, 0, &mut kept), Err(QuantError::ZeroBlockSize));
             let leaves: Vec<Vec<u8>> = (0..1000).map(|i| vec![i as u8; (i % 97) + 1]).collect();
             let want = MerkleTree::from_leaves(leaves.iter().map(|l| l.as_slice())).unwrap();
             assert_eq!(tree_of_leaves(&leaves).unwrap().root(), want.root());

@@ -15,7 +15,11 @@
 //!   state root hashed in place), the time of the round's `C` steps over `C`; the round-store writes
 //!   (`put_gradient_with_tree`, `put_state_with_tree`: the leaves written with the trees the step already
 //!   computed) are timed apart (disk, not compute);
-//! - **reference**: the same bookkeeping single-threaded (`RoundBuilder::step`), what the miner ran before.
+//! - **reference**: the same bookkeeping single-threaded (`RoundBuilder::step`), what the miner ran before;
+//! - **whole step, sequential and overlapped**: the miner's step as `train.rs` runs it (`StepPipeline`),
+//!   gradient, bookkeeping and store writes, with each step's trees and writes after its update
+//!   (`--overlap off`) or beside the next step's forward and backward pass (`--overlap on`), and how much
+//!   longer than the plain tch step the overlapped one is.
 //!
 //! Summary lines (`summary: NAME VALUE UNIT GOAL met|not-met|info`): the bookkeeping as % of the plain step
 //! per model (goal ≤ 5), and the absolute times. Models: `POGO_BENCH_MODELS` = a comma list of `10m`,
@@ -35,6 +39,7 @@ use pogo_bookkeeping::ParallelRound;
 use pogo_engine::{measure::PlainTrainer, model::GptConfig, model::Model, pin_torch_settings, Engine};
 use pogo_primitives::builder::RoundBuilder;
 use pogo_store::RoundStore;
+use pogo_worker::roles::miner::pipeline::{Overlap, StepPipeline};
 use std::{
     hint::black_box,
     time::{Duration, Instant},
@@ -54,6 +59,8 @@ struct Measured {
     bookkeeping: f64,
     reference: f64,
     store: f64,
+    step_sequential: f64,
+    step_overlapped: f64,
 }
 
 fn measure<M: Model>(label: &str, engine: &Engine<M>, reps: usize) -> Measured {
@@ -119,6 +126,31 @@ fn measure<M: Model>(label: &str, engine: &Engine<M>, reps: usize) -> Measured {
         reference.step(&g.values, g.loss).unwrap();
     }
     let reference_step = secs(t.elapsed()) / f64::from(c);
+
+    // The miner's whole step as `roles/miner/train.rs` runs it (`StepPipeline`): gradient, finiteness
+    // scan and update, and the trees and store writes either beside the next step's gradient or after the
+    // update. Alternated, so that a pair shares this VM's drift; per step over the segment.
+    let whole_step = |overlap: Overlap| -> f64 {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RoundStore::open(dir.path()).unwrap();
+        let mut round = ParallelRound::new(spec, w0.clone(), slots.clone(), 1).unwrap();
+        let mut steps = StepPipeline::new(&store, spec, overlap);
+        let t = Instant::now();
+        for s in 0..c {
+            let g = steps.gradient(&round, |w| engine.step_gradient(w, &SEED, s)).unwrap();
+            assert!(g.loss.is_finite() && pogo_bookkeeping::all_finite_parallel(&g.values));
+            steps.update(&mut round, &g.values, g.loss).unwrap();
+        }
+        let records = steps.finish_all(&round).unwrap();
+        let per_step = secs(t.elapsed()) / f64::from(c);
+        assert_eq!(records.len(), c as usize);
+        per_step
+    };
+    let (mut overlapped, mut sequential) = (Vec::new(), Vec::new());
+    for _ in 0..reps.div_ceil(2) {
+        sequential.push(whole_step(Overlap::Off));
+        overlapped.push(whole_step(Overlap::On));
+    }
     Measured {
         label: label.to_string(),
         params: spec.param_count,
@@ -127,6 +159,8 @@ fn measure<M: Model>(label: &str, engine: &Engine<M>, reps: usize) -> Measured {
         bookkeeping: median(book),
         reference: reference_step,
         store: median(store_times),
+        step_sequential: median(sequential),
+        step_overlapped: median(overlapped),
     }
 }
 
@@ -167,6 +201,18 @@ fn benches(_c: &mut Criterion) {
             100.0 * r.reference / r.plain
         );
     }
+    println!("\nthe miner's whole step (gradient, bookkeeping, store writes), medians");
+    println!("{:<10} {:>16} {:>16} {:>16} {:>16}", "model", "plain (ms)", "sequential (ms)", "overlapped (ms)", "over plain %");
+    for r in &results {
+        println!(
+            "{:<10} {:>16.1} {:>16.1} {:>16.1} {:>16.2}",
+            r.label,
+            r.plain * 1e3,
+            r.step_sequential * 1e3,
+            r.step_overlapped * 1e3,
+            100.0 * (r.step_overlapped / r.plain - 1.0)
+        );
+    }
     for r in &results {
         let key = r.label.replace([' ', '.'], "_");
         let share = 100.0 * r.bookkeeping / r.plain;
@@ -176,6 +222,9 @@ fn benches(_c: &mut Criterion) {
         println!("summary: miner_gradient_{key} {:.4e} s - info", r.gradient);
         println!("summary: miner_bookkeeping_{key} {:.4e} s - info", r.bookkeeping);
         println!("summary: miner_store_writes_{key} {:.4e} s - info", r.store);
+        println!("summary: miner_step_sequential_{key} {:.4e} s - info", r.step_sequential);
+        println!("summary: miner_step_overlapped_{key} {:.4e} s - info", r.step_overlapped);
+        println!("summary: miner_step_over_plain_{key} {:.3} % - info", 100.0 * (r.step_overlapped / r.plain - 1.0));
     }
 }
 

@@ -3,12 +3,12 @@
 //! What one verifier pays for a round next to what the miner paid to build it (docs/measurements/
 //! verifier-cost.md). Per model, on the CPU with the pinned settings and 2 intra-op threads (`POGO_BENCH_THREADS`):
 //!
-//! - **miner**: a round of T steps from the task's initial state (`RoundBuilder::new`, T ×
-//!   `Engine::step`: seeded batch, forward/backward, 4-bit codec, exact AdamW, Merkle trees; then the
-//!   commitment). The miner's whole-split evaluation (`eval_loss` before and after) is *not* counted:
+//! - **miner**: a round of T steps from the task's initial state as the miner computes it (T ×
+//!   `Engine::step_gradient`: seeded batch, forward/backward; `ParallelRound::step` on every core: 4-bit
+//!   codec, exact AdamW, Merkle trees; store writes not counted). The miner's whole-split evaluation (`eval_loss` before and after) is *not* counted:
 //!   leaving it out makes the ratio larger, so the comparison errs against the verifier;
 //! - **verifier**: `check_round` with the protocol's default samples (docs/protocol.md §17: 4 steps,
-//!   256 eval examples per verifier): full replay of the T steps, recomputation of the sampled steps,
+//!   256 eval examples per verifier): full replay of the T steps (`ParallelKernels`, every core), recomputation of the sampled steps,
 //!   evaluation of the base and final states on the eval sample. Fetching is not timed;
 //! - **bytes**: what the verifier downloads (every step's gradient leaves, the base state, the manifest,
 //!   16 opened final-state leaves) against what the miner writes to its round store (gradient leaves,
@@ -34,6 +34,7 @@
 //! Needs the default data (scripts/setup.sh).
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode};
+use pogo_bookkeeping::ParallelRound;
 use pogo_engine::{model::descriptor::AnyModel, model::GptConfig, pin_torch_settings, tasks, Engine, ModelState};
 use pogo_primitives::{
     builder::RoundBuilder,
@@ -84,6 +85,19 @@ fn build(engine: &Engine<AnyModel>, spec: TrainingSpec, base: &ModelState) -> (R
     }
     let (commitment, _trace) = builder.commitment(2.0, 1.0).unwrap();
     (builder, commitment)
+}
+
+/// The round as the miner computes it (`roles/miner/train.rs`): T × (`Engine::step_gradient`, the
+/// finiteness scan, `ParallelRound::step` on every core), byte for byte [`build`]'s records.
+fn mine(engine: &Engine<AnyModel>, spec: TrainingSpec, base: &ModelState) -> Vec<StepRecord> {
+    let mut round = ParallelRound::new(spec, base.weights.clone(), base.slots.clone(), 1).unwrap();
+    (0..spec.steps_per_round)
+        .map(|s| {
+            let g = engine.step_gradient(round.weights(), &ROUND_SEED, s).unwrap();
+            assert!(g.loss.is_finite() && pogo_bookkeeping::all_finite_parallel(&g.values));
+            round.step(&g.values, g.loss).unwrap().record
+        })
+        .collect()
 }
 
 fn leaf_bytes(leaves: &[Vec<u8>]) -> u64 {
@@ -155,6 +169,7 @@ fn bench_task(c: &mut Criterion, label: &str, engine: &Engine<AnyModel>, t: u32,
         base: base.clone(),
         gradients: round.gradients.clone(),
     };
+    assert_eq!(mine(engine, spec, &base), round.records, "the miner's parallel round is the reference's");
     let miner = RefCell::new(Vec::new());
     let verifier = RefCell::new(Vec::new());
     let parts = RefCell::new((Vec::new(), Vec::new(), Vec::new()));
@@ -172,7 +187,7 @@ fn bench_task(c: &mut Criterion, label: &str, engine: &Engine<AnyModel>, t: u32,
             let mut total = Duration::ZERO;
             for _ in 0..iters {
                 let t0 = Instant::now();
-                let out = build(engine, spec, &base);
+                let out = mine(engine, spec, &base);
                 let d = t0.elapsed();
                 drop(out);
                 miner.borrow_mut().push(d);
@@ -321,6 +336,7 @@ fn benches(c: &mut Criterion) {
     // work, where two spinning intra-op threads on two busy cores make every timing noisy.
     let threads = std::env::var("POGO_BENCH_THREADS").ok().and_then(|t| t.parse().ok()).unwrap_or(2);
     pin_torch_settings(threads);
+    let _ = rayon::ThreadPoolBuilder::new().num_threads(threads).build_global();
     let mut summary = format!("libtorch intra-op threads: {threads}\n");
     let (m, d, s) = tasks::digits_task(None).expect("digits data: run scripts/setup.sh");
     let engine = Engine::new(AnyModel::Mlp(m), d, s, Device::Cpu).unwrap();

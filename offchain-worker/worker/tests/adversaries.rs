@@ -30,7 +30,7 @@ use pogo_worker::{
     commands::create_task::{default_terms, dev_params, UNIT},
     metrics::Metrics,
     roles::{
-        miner::{journal::Journal, Miner, MinerConfig, MinerEvent},
+        miner::{journal::Journal, pipeline::Overlap, Miner, MinerConfig, MinerEvent},
         verifier::{journal::VerifierJournal, Verifier, VerifierConfig},
     },
 };
@@ -121,6 +121,8 @@ async fn miner(
         download: ClientLimits::default(),
         eval_chunk: 512,
         adversary,
+        // Both step orders against the chain: the rounds must be the same either way.
+        overlap: if task.is_multiple_of(2) { Overlap::On } else { Overlap::Off },
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let chain = connect(ws).await;

@@ -250,6 +250,7 @@ pub async fn devnet(args: DevnetArgs) -> Result<(), CommandError> {
         download: ClientLimits::default(),
         eval_chunk: 512,
         adversary: args.adversary,
+        overlap: crate::roles::miner::pipeline::Overlap::On,
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let display = tokio::spawn(ui::show(rx, metrics.clone(), !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr())));

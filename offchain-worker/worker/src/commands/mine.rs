@@ -29,6 +29,10 @@ pub struct MineArgs {
     /// demonstrations; it loses the bond (a copy on the original's own task goes stale instead).
     #[arg(long)]
     pub adversary: Option<crate::adversary::MinerAdversary>,
+    /// Whether each step's Merkle trees and store writes run beside the next step's forward and backward
+    /// pass (`on`) or after its update (`off`). The round is the same either way.
+    #[arg(long, value_enum, default_value = "on")]
+    pub overlap: crate::roles::miner::pipeline::Overlap,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub role: RoleOpts,
@@ -158,6 +162,7 @@ pub async fn mine(args: MineArgs) -> Result<(), CommandError> {
         download: args.role.download(),
         eval_chunk: 512,
         adversary: args.adversary,
+        overlap: args.overlap,
     };
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let display = tokio::spawn(ui::show(rx, metrics.clone(), !args.no_progress && std::io::IsTerminal::is_terminal(&std::io::stderr())));

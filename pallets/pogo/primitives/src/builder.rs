@@ -7,11 +7,12 @@ use crate::{
     hash::Hash,
     merkle::{MerkleError, MerkleTree},
     quant::{dequantize, quantize, QuantError},
-    replay::{scalars_conform, ReplayFault},
+    kernels::{Reference, StepKernels},
+    replay::{schedule_scalars_conform, ReplayFault},
     round::{commit, RoundCommitment, RoundError, StepRecord},
     spec::{f, StepScalars, TrainingSpec},
-    state::{leaf_bytes, state_tree, StateError, StateLeaf},
-    update::{apply_step, gradient_scale, UpdateError},
+    state::StateError,
+    update::{gradient_scale, UpdateError},
 };
 use alloc::vec::Vec;
 
@@ -55,13 +56,8 @@ pub struct RoundBuilder {
     checkpoints: Vec<(u32, Checkpoint)>,
 }
 
-fn checkpoint(spec: &TrainingSpec, weights: &[f32], slots: &[Vec<f32>]) -> Result<Checkpoint, BuildError> {
-    let slot_refs: Vec<&[f32]> = slots.iter().map(|s| s.as_slice()).collect();
-    let tree = state_tree(spec, weights, &slot_refs).map_err(BuildError::State)?;
-    let leaves = (0..spec.leaf_count())
-        .map(|i| leaf_bytes(spec, weights, &slot_refs, i))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(BuildError::State)?;
+fn checkpoint<K: StepKernels>(kernels: &K, spec: &TrainingSpec, weights: &[f32], slots: &[Vec<f32>]) -> Result<Checkpoint, BuildError> {
+    let (leaves, tree) = kernels.checkpoint(spec, weights, slots)?;
     Ok(Checkpoint { leaves, tree })
 }
 
@@ -69,7 +65,7 @@ impl RoundBuilder {
     /// Starts a round from a whole state. `first_global_step` is the task's global step number (1-based)
     /// of the round's first step, used for schedules and AdamW bias corrections.
     pub fn new(spec: TrainingSpec, weights: Vec<f32>, slots: Vec<Vec<f32>>, first_global_step: u64) -> Result<Self, BuildError> {
-        let base = checkpoint(&spec, &weights, &slots)?;
+        let base = checkpoint(&Reference, &spec, &weights, &slots)?;
         Ok(Self { spec, first_global_step, weights, slots, base, steps: Vec::new(), checkpoints: Vec::new() })
     }
 
@@ -125,7 +121,7 @@ impl RoundBuilder {
         let gradient_tree =
             MerkleTree::from_leaves(gradient_leaves.iter().map(|l| l.as_slice())).map_err(BuildError::Merkle)?;
         let checkpoint_root = if self.spec.is_checkpoint(step) {
-            let cp = checkpoint(&self.spec, &self.weights, &self.slots)?;
+            let cp = checkpoint(&Reference, &self.spec, &self.weights, &self.slots)?;
             let root = cp.tree.root();
             self.checkpoints.push((step, cp));
             Some(root)
@@ -146,30 +142,7 @@ impl RoundBuilder {
     /// Applies one step with `scalars` and the whole dequantized gradient `deq`, leaf by leaf, with the
     /// same code the runtime replays. On error the weights and slots may be partly updated.
     fn apply(&mut self, scalars: &StepScalars, deq: &[f32]) -> Result<(), BuildError> {
-        let slots = self.spec.rule.slots();
-        for i in 0..self.spec.leaf_count() {
-            let (start, n) = self.spec.leaf_range(i).ok_or(BuildError::Shape)?;
-            let start = usize::try_from(start).map_err(|_| BuildError::Shape)?;
-            let end = start.saturating_add(n);
-            let mut values = Vec::with_capacity(n.saturating_mul(slots.saturating_add(1)));
-            values.extend_from_slice(self.weights.get(start..end).ok_or(BuildError::Shape)?);
-            for s in &self.slots {
-                values.extend_from_slice(s.get(start..end).ok_or(BuildError::Shape)?);
-            }
-            let mut leaf = StateLeaf { n, values };
-            let g = deq.get(start..end).ok_or(BuildError::Shape)?;
-            apply_step(&self.spec.rule, scalars, &mut leaf, g).map_err(BuildError::Update)?;
-            let mut chunks = leaf.values.chunks(n.max(1));
-            if let (Some(w), Some(dst)) = (chunks.next(), self.weights.get_mut(start..end)) {
-                dst.copy_from_slice(w);
-            }
-            for s in self.slots.iter_mut() {
-                if let (Some(v), Some(dst)) = (chunks.next(), s.get_mut(start..end)) {
-                    dst.copy_from_slice(v);
-                }
-            }
-        }
-        Ok(())
+        Reference.apply(&self.spec, scalars, &mut self.weights, &mut self.slots, deq)
     }
 
     /// Replays one committed step (section 11, step 3): `record` is the miner's record of the next step,
@@ -183,31 +156,37 @@ impl RoundBuilder {
     /// is the first inconsistency; the replay must not go on after it. `Err` is a shape error of the
     /// caller (wrong step, wrong number of leaves).
     pub fn replay_step(&mut self, record: &StepRecord, gradient_leaves: Vec<Vec<u8>>) -> Result<Option<ReplayFault>, BuildError> {
+        self.replay_step_with(record, gradient_leaves, &Reference)
+    }
+
+    /// [`replay_step`](Self::replay_step) with the bulk passes (hashing, decoding, the clipping norm, the
+    /// update, the checkpoint) run by `kernels`, which must return what [`Reference`] returns: the same
+    /// faults, checkpoints and state follow.
+    pub fn replay_step_with<K: StepKernels>(
+        &mut self,
+        record: &StepRecord,
+        gradient_leaves: Vec<Vec<u8>>,
+        kernels: &K,
+    ) -> Result<Option<ReplayFault>, BuildError> {
         let step = u32::try_from(self.steps.len()).map_err(|_| BuildError::Shape)?;
         let leaf_count = usize::try_from(self.spec.leaf_count()).map_err(|_| BuildError::Shape)?;
         if record.step != step || step >= self.spec.steps_per_round || gradient_leaves.len() != leaf_count {
             return Err(BuildError::Shape);
         }
-        let gradient_tree =
-            MerkleTree::from_leaves(gradient_leaves.iter().map(|l| l.as_slice())).map_err(BuildError::Merkle)?;
+        let gradient_tree = kernels.tree_of_leaves(&gradient_leaves).map_err(BuildError::Merkle)?;
         if gradient_tree.root() != record.gradient_root {
             return Ok(Some(ReplayFault::GradientRootMismatch { step }));
         }
-        let block = usize::try_from(self.spec.codec_block).map_err(|_| BuildError::Shape)?;
-        let p = usize::try_from(self.spec.param_count).map_err(|_| BuildError::Shape)?;
-        let mut deq = Vec::with_capacity(p);
-        for (i, bytes) in (0u64..).zip(&gradient_leaves) {
-            let (_, n) = self.spec.leaf_range(i).ok_or(BuildError::Shape)?;
-            match dequantize(bytes, n, block) {
-                Ok(values) => deq.extend(values),
-                Err(_) => return Ok(Some(ReplayFault::MalformedGradient { step, leaf: i })),
-            }
-        }
+        let deq = match kernels.dequantize_leaves(&self.spec, &gradient_leaves)? {
+            Ok(deq) => deq,
+            Err(leaf) => return Ok(Some(ReplayFault::MalformedGradient { step, leaf })),
+        };
         let t = self.first_global_step.saturating_add(u64::from(step));
-        if !record.is_well_formed(&self.spec) || !scalars_conform(&self.spec, t, &record.scalars, &deq) {
+        let scale_conforms = kernels.gradient_scale(&self.spec, &deq).is_some_and(|g| g.to_bits() == record.scalars.gradient_scale);
+        if !record.is_well_formed(&self.spec) || !scale_conforms || !schedule_scalars_conform(&self.spec, t, &record.scalars) {
             return Ok(Some(ReplayFault::WrongScalars { step }));
         }
-        match self.apply(&record.scalars, &deq) {
+        match kernels.apply(&self.spec, &record.scalars, &mut self.weights, &mut self.slots, &deq) {
             Ok(()) => {},
             Err(BuildError::Update(UpdateError::NonFinite { .. } | UpdateError::BadScalars)) =>
                 return Ok(Some(ReplayFault::NonFiniteUpdate { step })),
@@ -215,7 +194,7 @@ impl RoundBuilder {
         }
         let mut fault = None;
         if self.spec.is_checkpoint(step) {
-            let cp = checkpoint(&self.spec, &self.weights, &self.slots)?;
+            let cp = checkpoint(kernels, &self.spec, &self.weights, &self.slots)?;
             if Some(cp.tree.root()) != record.checkpoint_root {
                 fault = Some(ReplayFault::CheckpointMismatch {
                     step,

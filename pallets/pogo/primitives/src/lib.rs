@@ -19,6 +19,7 @@
 //! * [`fraud`] — one-leaf fraud proofs and their size bound.
 //! * [`replay`] — the verifier's replay of a committed round: its faults and the scalar conformance rule.
 //! * [`builder`] — the miner's round builder (commitments, openings, fraud proofs).
+//! * [`kernels`] — the bulk passes of a replayed step, replaceable by a faster implementation.
 //! * [`detection`] — detection probabilities for sizing bonds.
 //! * `vectors` (`std` only) — the known-answer test vectors in `docs/vectors` and their checker.
 
@@ -42,6 +43,7 @@ pub mod builder;
 pub mod detection;
 pub mod fraud;
 pub mod hash;
+pub mod kernels;
 pub mod merkle;
 pub mod model;
 pub mod quant;

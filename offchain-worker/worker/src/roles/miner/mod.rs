@@ -19,6 +19,7 @@
 
 pub mod copy;
 pub mod journal;
+pub mod pipeline;
 pub mod prepare;
 pub mod settle;
 pub mod submit;
@@ -170,6 +171,9 @@ pub struct MinerConfig {
     pub eval_chunk: usize,
     /// Cheat (tests and demonstrations only; `None` is the honest miner).
     pub adversary: Option<crate::adversary::MinerAdversary>,
+    /// Whether each step's hashing and store writes run beside the next step's gradient
+    /// ([`pipeline`]).
+    pub overlap: pipeline::Overlap,
 }
 
 /// The miner.
@@ -318,6 +322,7 @@ impl<B: ChainBackend> Miner<B> {
         let task = self.config.task;
         let eval_chunk = self.config.eval_chunk;
         let adversary = self.config.adversary;
+        let overlap = self.config.overlap;
         let started = std::time::Instant::now();
         let built = tokio::task::spawn_blocking(move || {
             train::build_round(
@@ -332,6 +337,7 @@ impl<B: ChainBackend> Miner<B> {
                     base: &base,
                     eval_chunk,
                     adversary,
+                    overlap,
                 },
                 &events,
             )

@@ -3,9 +3,14 @@
 //! byte `pogo-primitives`' `RoundBuilder`). Everything a verifier or a fraud-proof builder needs goes to
 //! the round store as it is produced — the base, each step's gradient leaves, every checkpoint and the
 //! final state — and the round manifest last, so a manifest on disk always has its data beside it and
-//! nothing of the round is held in memory but the current state. Runs on a blocking thread.
+//! nothing of the round is held in memory but the current state. Each step's trees and writes run beside
+//! the next step's forward and backward pass (`pipeline`, `--overlap`). Runs on a blocking thread.
 
-use super::{journal::BuiltRound, MinerEvent};
+use super::{
+    journal::BuiltRound,
+    pipeline::{Overlap, StepPipeline},
+    MinerEvent,
+};
 use crate::{
     adversary::{FakeGradient, MinerAdversary, Noise},
     local_task::LocalTask,
@@ -46,6 +51,8 @@ pub struct RoundInputs<'a> {
     pub eval_chunk: usize,
     /// Cheat (tests and demonstrations only; `None` is the honest miner).
     pub adversary: Option<MinerAdversary>,
+    /// Whether each step's trees and store writes run beside the next step's gradient.
+    pub overlap: Overlap,
 }
 
 /// The gradient a step commits: the engine's on the seeded batch, or the adversary's fake.
@@ -108,26 +115,24 @@ pub fn build_round(
     let salt = u64::from(inputs.round).wrapping_mul(0x9E37_79B9).wrapping_add(u64::from(inputs.task));
     let faked = inputs.adversary.map(|a| a.faked_steps(spec.steps_per_round, salt)).unwrap_or_default();
     let mut previous: Option<Gradient> = None;
-    let mut records = Vec::with_capacity(usize::try_from(spec.steps_per_round).unwrap_or(0));
+    let mut steps = StepPipeline::new(store, spec, inputs.overlap);
     for step in 0..spec.steps_per_round {
         if inputs.adversary == Some(MinerAdversary::ForgedFinalRoot) && step + 1 == spec.steps_per_round {
-            // The final state will not be the replay of the committed gradients.
+            // The final state will not be the replay of the committed gradients (the step before is
+            // finished first: its checkpoint is of the honest state).
+            steps.flush(&round)?;
             if let Some(w) = round.weights_mut().first_mut() {
                 *w += 0.25;
             }
         }
-        let g = step_gradient(local, round.weights(), &inputs, step, &faked, previous.as_ref())?;
+        // This step's forward and backward pass, with the previous step's trees and writes beside it.
+        let g = steps.gradient(&round, |weights| step_gradient(local, weights, &inputs, step, &faked, previous.as_ref()))?;
         if !g.loss.is_finite() || !pogo_bookkeeping::all_finite_parallel(&g.values) {
             return Err(EngineError::NonFinite(step).into());
         }
-        let built = round.step(&g.values, g.loss).map_err(build_err)?;
-        store.put_gradient_with_tree(&spec, built.gradient_tree, &built.gradient_leaves).map_err(store_err)?;
-        if let Some(tree) = built.checkpoint {
-            store.put_state_with_tree(&spec, tree, round.weights(), round.slots()).map_err(store_err)?;
-        }
+        steps.update(&mut round, &g.values, g.loss)?;
+        let loss = g.loss;
         previous = Some(g);
-        let loss = f32::from_bits(built.record.train_loss);
-        records.push(built.record);
         let _ = events.send(MinerEvent::Step {
             task: inputs.task,
             round: inputs.round,
@@ -137,6 +142,7 @@ pub fn build_round(
             elapsed: started.elapsed(),
         });
     }
+    let records = steps.finish_all(&round)?;
     let mut eval_after = engine.eval_loss(round.weights(), inputs.eval_chunk)? as f32;
     if inputs.adversary == Some(MinerAdversary::FalseLoss) {
         eval_after *= 0.5;

@@ -8,6 +8,7 @@
 //! often fraud-provable one) before a failed recomputation (`BadGradient`, the first failing step)
 //! before `NoProgress`.
 
+use pogo_bookkeeping::ParallelKernels;
 use pogo_engine::{model::descriptor::AnyModel, variants::judge_leaves, Engine, EngineError, ModelState};
 use pogo_primitives::{
     builder::{BuildError, RoundBuilder},
@@ -221,7 +222,7 @@ pub fn check_round(
             steps.push(StepCheck { step: record.step, comparison });
         }
         let t0 = Instant::now();
-        let found = replay.replay_step(record, leaves).map_err(CheckError::Shape)?;
+        let found = replay.replay_step_with(record, leaves, &ParallelKernels).map_err(CheckError::Shape)?;
         replay_time += t0.elapsed();
         progress(record.step);
         if found.is_some() {
