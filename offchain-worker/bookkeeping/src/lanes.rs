@@ -70,9 +70,14 @@ pub fn keyed_hashes(key: &[u8; 32], messages: &[&[u8]]) -> Vec<Hash> {
     keyed_hashes_on(Simd::best(), Prefetch::No, key, messages)
 }
 
-/// Whether the AVX-512F lanes prefetch each message's blocks ahead of reading them. Sixteen streams at
-/// once are more than the hardware prefetcher follows, which costs once the messages are out of cache;
-/// in cache the prefetches only cost (the numbers are at `x86::PREFETCH_AHEAD`).
+/// Whether the AVX-512F lanes prefetch the next batch while hashing one: each block read of the 16 lanes
+/// asks for the next batch's 16 blocks at the same offset, into L2. A batch reads 16 messages at once,
+/// more streams than the hardware prefetcher follows, which costs once the messages are out of cache.
+/// Measured on the 2-core EPYC (bench `parallel`, gradient root against BLAKE3, paired) at 100 M
+/// parameters (56 MB of leaves, past the 32 MiB L3): 0.48 without, 0.75 with (the lanes on one core 3.2
+/// → 6.1 GiB/s, their in-cache speed); prefetching each lane's own block 128, 256, 512 or 1,024 bytes
+/// ahead instead gave 0.64, 0.73, 0.57, 0.49. In cache it cannot help (10.9 M: 0.85 with, 0.88 without,
+/// within this VM's noise), so only inputs past [`PREFETCH_ABOVE`] get it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Prefetch {
     /// Messages likely in cache.
@@ -107,7 +112,9 @@ pub fn keyed_hashes_on(simd: Simd, prefetch: Prefetch, key: &[u8; 32], messages:
         if batch.len() == 1 {
             out.push(*blake3::keyed_hash(key, first).as_bytes());
         } else {
-            hash_batch(simd, prefetch, &key_words, batch, &mut out);
+            // The batch after this one (its first message where it is shorter; this batch at the end).
+            let ahead = if tail.is_empty() { batch } else { tail.get(..LANES).unwrap_or(tail) };
+            hash_batch(simd, prefetch, &key_words, batch, ahead, &mut out);
         }
         rest = tail;
     }
@@ -141,7 +148,7 @@ pub const LANES: usize = 16;
 const NODES_PER_TASK: usize = 4096;
 
 /// Hashes `batch` (2 to [`LANES`] messages, all of one length) and appends the hashes to `out`.
-fn hash_batch(simd: Simd, prefetch: Prefetch, key: &[u32; 8], batch: &[&[u8]], out: &mut Vec<Hash>) {
+fn hash_batch(simd: Simd, prefetch: Prefetch, key: &[u32; 8], batch: &[&[u8]], ahead: &[&[u8]], out: &mut Vec<Hash>) {
     match simd {
         #[cfg(target_arch = "x86_64")]
         Simd::Avx512 if std::arch::is_x86_feature_detected!("avx512f") => {
@@ -150,8 +157,8 @@ fn hash_batch(simd: Simd, prefetch: Prefetch, key: &[u32; 8], batch: &[&[u8]], o
             #[allow(unsafe_code)]
             let cv = unsafe {
                 match prefetch {
-                    Prefetch::No => hash_avx512::<false>(key, &msgs),
-                    Prefetch::Ahead => hash_avx512::<true>(key, &msgs),
+                    Prefetch::No => hash_avx512::<false>(key, &msgs, &msgs),
+                    Prefetch::Ahead => hash_avx512::<true>(key, &msgs, &filled::<16>(ahead)),
                 }
             };
             push_hashes(&cv, batch.len(), out);
@@ -161,26 +168,26 @@ fn hash_batch(simd: Simd, prefetch: Prefetch, key: &[u32; 8], batch: &[&[u8]], o
             let msgs = filled::<16>(batch);
             // SAFETY: the CPU has AVX2 (checked on the line above), all `hash_avx2` requires.
             #[allow(unsafe_code)]
-            let cv = unsafe { hash_avx2(key, &msgs) };
+            let cv = unsafe { hash_avx2(key, &msgs, &msgs) };
             push_hashes(&cv, batch.len(), out);
         },
         _ => {
             let msgs = filled::<16>(batch);
-            push_hashes(&hash_lanes::<16, ScalarRows>(key, &msgs), batch.len(), out);
+            push_hashes(&hash_lanes::<16, ScalarRows>(key, &msgs, &msgs), batch.len(), out);
         },
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f")]
-fn hash_avx512<const PREFETCH: bool>(key: &[u32; 8], msgs: &[&[u8]; 16]) -> Cv<16> {
-    hash_lanes::<16, Avx512Rows<PREFETCH>>(key, msgs)
+fn hash_avx512<const PREFETCH: bool>(key: &[u32; 8], msgs: &[&[u8]; 16], ahead: &[&[u8]; 16]) -> Cv<16> {
+    hash_lanes::<16, Avx512Rows<PREFETCH>>(key, msgs, ahead)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn hash_avx2(key: &[u32; 8], msgs: &[&[u8]; 16]) -> Cv<16> {
-    hash_lanes::<16, Avx2Rows>(key, msgs)
+fn hash_avx2(key: &[u32; 8], msgs: &[&[u8]; 16], ahead: &[&[u8]; 16]) -> Cv<16> {
+    hash_lanes::<16, Avx2Rows>(key, msgs, ahead)
 }
 
 /// `N` lanes from `batch` (at most `N` messages of one length, at least one): the lanes past the batch
@@ -216,7 +223,7 @@ fn words_of(key: &[u8; 32]) -> [u32; 8] {
 
 /// The root (as its first 8 words) of every lane's message; all `msgs` have one length.
 #[inline(always)]
-fn hash_lanes<const N: usize, R: Rows<N>>(key: &[u32; 8], msgs: &[&[u8]; N]) -> Cv<N> {
+fn hash_lanes<const N: usize, R: Rows<N>>(key: &[u32; 8], msgs: &[&[u8]; N], ahead: &[&[u8]; N]) -> Cv<N> {
     let len = msgs[0].len();
     let mut key_cv: Cv<N> = [[0u32; N]; 8];
     for (dst, k) in key_cv.iter_mut().zip(key) {
@@ -229,7 +236,7 @@ fn hash_lanes<const N: usize, R: Rows<N>>(key: &[u32; 8], msgs: &[&[u8]; N]) -> 
     let mut last = key_cv;
     for chunk in 0..chunks {
         let is_last = chunk + 1 == chunks;
-        let cv = chunk_cv::<N, R>(&key_cv, msgs, chunk, len, is_last && chunks == 1);
+        let cv = chunk_cv::<N, R>(&key_cv, msgs, ahead, chunk, len, is_last && chunks == 1);
         if is_last {
             last = cv;
         } else {
@@ -253,7 +260,14 @@ fn hash_lanes<const N: usize, R: Rows<N>>(key: &[u32; 8], msgs: &[&[u8]; N]) -> 
 /// The chaining value of chunk `chunk` of every lane's message of `len` bytes (the root words when
 /// `root`, for a one-chunk message).
 #[inline(always)]
-fn chunk_cv<const N: usize, R: Rows<N>>(key: &Cv<N>, msgs: &[&[u8]; N], chunk: usize, len: usize, root: bool) -> Cv<N> {
+fn chunk_cv<const N: usize, R: Rows<N>>(
+    key: &Cv<N>,
+    msgs: &[&[u8]; N],
+    ahead: &[&[u8]; N],
+    chunk: usize,
+    len: usize,
+    root: bool,
+) -> Cv<N> {
     let start = chunk * CHUNK_LEN;
     let chunk_len = len.saturating_sub(start).min(CHUNK_LEN);
     let blocks = chunk_len.div_ceil(BLOCK_LEN).max(1);
@@ -272,7 +286,7 @@ fn chunk_cv<const N: usize, R: Rows<N>>(key: &Cv<N>, msgs: &[&[u8]; N], chunk: u
                 flags |= ROOT;
             }
         }
-        let m = if block_len == BLOCK_LEN { R::full_block(msgs, offset) } else { load_block(msgs, offset, block_len) };
+        let m = if block_len == BLOCK_LEN { R::full_block(msgs, ahead, offset) } else { load_block(msgs, offset, block_len) };
         cv = compress(&cv, &m, counter, block_len as u32, flags);
     }
     cv
@@ -291,8 +305,9 @@ fn parent_cv<const N: usize>(key: &Cv<N>, left: &Cv<N>, right: &Cv<N>, root: boo
 /// How a path reads a full 64-byte block of every lane into word vectors (the transpose of `N` rows of 16
 /// words into 16 words of `N` lanes).
 trait Rows<const N: usize> {
-    /// The words of the block at `offset` of every lane; every message has 64 bytes there.
-    fn full_block(msgs: &[&[u8]; N], offset: usize) -> [Word<N>; 16];
+    /// The words of the block at `offset` of every lane; every message has 64 bytes there. `ahead` are the
+    /// messages of the next batch, which a path may prefetch at the same offset.
+    fn full_block(msgs: &[&[u8]; N], ahead: &[&[u8]; N], offset: usize) -> [Word<N>; 16];
 }
 
 /// Word by word ([`load_block`]): the baseline path.
@@ -300,7 +315,7 @@ struct ScalarRows;
 
 impl<const N: usize> Rows<N> for ScalarRows {
     #[inline(always)]
-    fn full_block(msgs: &[&[u8]; N], offset: usize) -> [Word<N>; 16] {
+    fn full_block(msgs: &[&[u8]; N], _ahead: &[&[u8]; N], offset: usize) -> [Word<N>; 16] {
         load_block(msgs, offset, BLOCK_LEN)
     }
 }
@@ -310,13 +325,13 @@ struct Avx512Rows<const PREFETCH: bool>;
 
 impl<const PREFETCH: bool> Rows<16> for Avx512Rows<PREFETCH> {
     #[inline(always)]
-    fn full_block(msgs: &[&[u8]; 16], offset: usize) -> [Word<16>; 16] {
+    fn full_block(msgs: &[&[u8]; 16], ahead: &[&[u8]; 16], offset: usize) -> [Word<16>; 16] {
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has AVX-512F (checked on the line above), all `transpose_avx512` requires.
                 #[allow(unsafe_code)]
-                return unsafe { x86::transpose_avx512::<PREFETCH>(msgs, offset) };
+                return unsafe { x86::transpose_avx512::<PREFETCH>(msgs, ahead, offset) };
             }
         }
         load_block(msgs, offset, BLOCK_LEN)
@@ -328,7 +343,7 @@ struct Avx2Rows;
 
 impl Rows<16> for Avx2Rows {
     #[inline(always)]
-    fn full_block(msgs: &[&[u8]; 16], offset: usize) -> [Word<16>; 16] {
+    fn full_block(msgs: &[&[u8]; 16], _ahead: &[&[u8]; 16], offset: usize) -> [Word<16>; 16] {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2") {
             let (low, high) = msgs.split_at(8);
@@ -437,27 +452,20 @@ mod x86 {
     use super::{load_block, Word, BLOCK_LEN};
     use std::arch::x86_64::*;
 
-    /// How far ahead of the block being read each lane's block is prefetched (4 blocks). Measured on the
-    /// 2-core EPYC (bench `parallel`, gradient root against BLAKE3, paired): at 100 M parameters (56 MB
-    /// of leaves, past the 32 MiB L3) 0.48 without a prefetch, 0.64 at 128 bytes, 0.73 at 256, 0.57 at
-    /// 512 and 0.49 at 1,024; at 10.9 M (6.1 MB, in cache) it costs: 0.81 without, 0.75 at 256, 0.69 at
-    /// 512 (so only inputs past [`super::PREFETCH_ABOVE`] get it).
-    const PREFETCH_AHEAD: usize = 256;
-
     /// The 16 lanes' blocks at `offset`, transposed (the scalar load when a lane lacks 64 bytes there).
     #[target_feature(enable = "avx512f")]
     #[inline]
-    pub(super) fn transpose_avx512<const PREFETCH: bool>(msgs: &[&[u8]; 16], offset: usize) -> [Word<16>; 16] {
+    pub(super) fn transpose_avx512<const PREFETCH: bool>(msgs: &[&[u8]; 16], ahead: &[&[u8]; 16], offset: usize) -> [Word<16>; 16] {
         let end = offset.saturating_add(BLOCK_LEN);
         if msgs.iter().any(|m| m.len() < end) {
             return load_block(msgs, offset, BLOCK_LEN);
         }
-        // Each lane's block `PREFETCH_AHEAD` bytes on asked for now: 16 streams at once are more than the
-        // hardware prefetcher follows once the leaves are out of cache (a prefetch never faults, and the
-        // address is only computed, with `wrapping_add`, never dereferenced here).
+        // The next batch's block at this offset, into L2: by the time that batch runs, all of its 16
+        // messages are there (a prefetch never faults, and the address is only computed, with
+        // `wrapping_add`, never dereferenced here).
         if PREFETCH {
-            for msg in msgs {
-                _mm_prefetch::<_MM_HINT_T0>(msg.as_ptr().wrapping_add(offset.wrapping_add(PREFETCH_AHEAD)).cast());
+            for msg in ahead {
+                _mm_prefetch::<_MM_HINT_T1>(msg.as_ptr().wrapping_add(offset).cast());
             }
         }
         // SAFETY: every lane has 64 bytes at `offset` (checked above); unaligned loads.

@@ -115,7 +115,9 @@ pub fn tree_of_leaves(leaves: &[Vec<u8>]) -> Result<MerkleTree, MerkleError> {
     // Written in place by index: a `flat_map` collect gathered per-task vectors and appended them.
     let mut hashes = vec![[0u8; 32]; leaves.len()];
     let prefetch = lanes::Prefetch::for_input_bytes(leaves.iter().map(Vec::len).fold(0usize, usize::saturating_add));
-    hashes.par_chunks_mut(LEAVES_PER_TASK).zip(leaves.par_chunks(LEAVES_PER_TASK)).for_each(|(out, part)| {
+    // With prefetches each batch fetches the next one of its task: longer tasks, fewer batches without.
+    let per_task = if prefetch == lanes::Prefetch::Ahead { 8 * LEAVES_PER_TASK } else { LEAVES_PER_TASK };
+    hashes.par_chunks_mut(per_task).zip(leaves.par_chunks(per_task)).for_each(|(out, part)| {
         let messages: Vec<&[u8]> = part.iter().map(Vec::as_slice).collect();
         for (dst, hash) in out.iter_mut().zip(lanes::keyed_hashes_on(codec::Simd::best(), prefetch, &MERKLE_LEAF_KEY, &messages)) {
             *dst = hash;
