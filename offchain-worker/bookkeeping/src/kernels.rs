@@ -13,7 +13,7 @@
 use crate::{
     codec,
     norm::{leaf_square_sums, SUM_LANES},
-    round::apply_leaves,
+    round::{apply_leaves, state_leaves},
     tree_of_leaves,
 };
 use pogo_primitives::{
@@ -21,7 +21,7 @@ use pogo_primitives::{
     kernels::StepKernels,
     merkle::{MerkleError, MerkleTree},
     spec::{f, StepScalars, TrainingSpec},
-    state::{leaf_bytes, StateError},
+    state::StateError,
     update::{clipping_factor, combine_leaf_sums},
 };
 use rayon::prelude::*;
@@ -95,12 +95,7 @@ impl StepKernels for ParallelKernels {
 
     fn checkpoint(&self, spec: &TrainingSpec, weights: &[f32], slots: &[Vec<f32>]) -> Result<(Vec<Vec<u8>>, MerkleTree), BuildError> {
         checked_state(spec, weights, slots)?;
-        let slot_refs: Vec<&[f32]> = slots.iter().map(Vec::as_slice).collect();
-        let leaves = (0..spec.leaf_count())
-            .into_par_iter()
-            .map(|i| leaf_bytes(spec, weights, &slot_refs, i))
-            .collect::<Result<Vec<Vec<u8>>, StateError>>()
-            .map_err(BuildError::State)?;
+        let leaves = state_leaves(spec, weights, slots)?;
         let tree = tree_of_leaves(&leaves).map_err(|e| BuildError::State(StateError::Merkle(e)))?;
         Ok((leaves, tree))
     }

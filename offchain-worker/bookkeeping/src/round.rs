@@ -101,12 +101,7 @@ impl ParallelRound {
 
     /// The state leaves of the current state (`state::leaf_bytes` of every leaf, in parallel).
     pub fn state_leaves(&self) -> Result<Vec<Vec<u8>>, BuildError> {
-        let slots: Vec<&[f32]> = self.slots.iter().map(Vec::as_slice).collect();
-        (0..self.spec.leaf_count())
-            .into_par_iter()
-            .map(|i| leaf_bytes(&self.spec, &self.weights, &slots, i))
-            .collect::<Result<Vec<Vec<u8>>, StateError>>()
-            .map_err(BuildError::State)
+        state_leaves(&self.spec, &self.weights, &self.slots)
     }
 
     /// The current weights.
@@ -181,7 +176,7 @@ impl ParallelRound {
             .ok_or(BuildError::Update(UpdateError::BadScalars))?;
         let scalars = self.spec.reference_scalars(t, gs);
         // 3. The update, per leaf, in place in the weights and slots.
-        self.apply_leaves(&scalars, coded.par_iter().map(|(_, d, _)| d.as_slice()))?;
+        apply_leaves(&self.spec, &scalars, &mut self.weights, &mut self.slots, coded.par_iter().map(|(_, d, _)| d.as_slice()))?;
         self.steps_done = step.saturating_add(1);
         let gradient_leaves: Vec<Vec<u8>> = coded.into_iter().map(|(bytes, _, _)| bytes).collect();
         Ok(UpdatedStep { step, scalars, train_loss, gradient_leaves })
@@ -224,17 +219,18 @@ impl ParallelRound {
         if deq.len() != self.weights.len() || leaf == 0 {
             return Err(BuildError::Shape);
         }
-        self.apply_leaves(scalars, deq.par_chunks(leaf))
+        apply_leaves(&self.spec, scalars, &mut self.weights, &mut self.slots, deq.par_chunks(leaf))
     }
+}
 
-    /// The update of every leaf, `deq` yielding each leaf's dequantized gradient in leaf order. The first
-    /// error in leaf order is returned.
-    fn apply_leaves<'a, D>(&mut self, scalars: &StepScalars, deq: D) -> Result<(), BuildError>
-    where
-        D: IndexedParallelIterator<Item = &'a [f32]>,
-    {
-        apply_leaves(&self.spec, scalars, &mut self.weights, &mut self.slots, deq)
-    }
+/// `state::leaf_bytes` of every leaf of `weights` and `slots`, in leaf order, in parallel.
+pub(crate) fn state_leaves(spec: &TrainingSpec, weights: &[f32], slots: &[Vec<f32>]) -> Result<Vec<Vec<u8>>, BuildError> {
+    let slots: Vec<&[f32]> = slots.iter().map(Vec::as_slice).collect();
+    (0..spec.leaf_count())
+        .into_par_iter()
+        .map(|i| leaf_bytes(spec, weights, &slots, i))
+        .collect::<Result<Vec<Vec<u8>>, StateError>>()
+        .map_err(BuildError::State)
 }
 
 /// The update of every leaf of `weights` and `slots`, leaf-parallel, `deq` yielding each leaf's
